@@ -6,6 +6,49 @@
 // profiles, extensions and version. [Load] reads that format, whether it was
 // written by the official compiler or by this package, so the code generator
 // and the validator never care which one produced a model.
+//
+// # Compiling
+//
+// [Compile] reads a schema checkout in the official layout (version.json,
+// categories.json, dictionary.json, events/, objects/, profiles/ and the
+// platform extensions under extensions/) plus any extra extensions, and
+// returns the compiled [Schema]; [CompileJSON] returns the same result as
+// deterministic JSON in the official format. The rules are those of the
+// official compiler, ocsf-schema-compiler 0.9.2, and the output is proven
+// identical to its output (every key of every class, object, attribute,
+// dictionary entry and profile) for OCSF 1.6.0, 1.7.0 and 1.8.0, each with
+// platform extensions, without them, and with the AWS extension 1.0.0. [Diff]
+// compares two compiled schemas on what generation and validation use and
+// reports each difference by JSON pointer.
+//
+// Where 0.9.2 is silent or would crash, this package is explicit:
+//
+//   - Source files are checked for JSON types (a uid that is a string, an
+//     unknown requirement, an attribute that is not an object, ...), and
+//     every failure is a [*SourceError] naming the file and JSON pointer and
+//     wrapping [ErrMalformed], [ErrUndefined], [ErrCollision] or [ErrInvalid].
+//   - Class uids, extension names and extension uids must be unique; extends
+//     cycles are errors; uids are range-checked so uid arithmetic cannot
+//     overflow.
+//   - A class of an extension that uses a category of the same extension
+//     keeps that (already extension-scoped) category uid; 0.9.2 stops on an
+//     assertion there.
+//
+// Two 0.9.2 behaviours are kept on purpose, because the output must match:
+// an attribute that refines its dictionary type (path: file_path_t over
+// string_t) keeps the dictionary's type_name ("String"); and extension
+// classes, objects and dictionary attributes keep their unscoped names
+// (cloud_function, not aws/cloud_function), while extension profiles are
+// scoped ("aws/cloud_resources").
+//
+// # Regenerating
+//
+// The command internal/cmd/ocsfcompile wraps CompileJSON for go generate, for
+// example, in a package two directories below the repository root:
+//
+//	//go:generate go run github.com/ocsfhub/ocsfhub/internal/cmd/ocsfcompile -schema ../../../shared/ocsf-schema-1.6.0 -ext ../../../shared/ocsf-aws-extension-1.0.0 -o schema-1.6.0-aws.json
+//
+// To move to a later OCSF release, point -schema at a checkout of its tag.
 package ocsfschema
 
 import (
@@ -39,6 +82,10 @@ type Category struct {
 	UID         int    `json:"uid"`
 	Caption     string `json:"caption,omitempty"`
 	Description string `json:"description,omitempty"`
+	// Extension and ExtensionID name the extension that defines the category
+	// (its UID is then extension-scoped: extension UID * 100 + category UID).
+	Extension   string `json:"extension,omitempty"`
+	ExtensionID int    `json:"extension_id,omitempty"`
 }
 
 // Dictionary holds the dictionary attributes and the data types.
@@ -70,28 +117,34 @@ type Type struct {
 	Values      []any       `json:"values,omitempty"`
 	Observable  int         `json:"observable,omitempty"`
 	References  []Reference `json:"references,omitempty"`
+	// Extension and ExtensionID name the extension that defines the type.
+	Extension   string `json:"extension,omitempty"`
+	ExtensionID int    `json:"extension_id,omitempty"`
 }
 
 // Class is an event class or an object: both are a named set of attributes.
 // Event classes have a UID and a category; objects do not.
 type Class struct {
-	Name         string                `json:"name"`
-	Caption      string                `json:"caption,omitempty"`
-	Description  string                `json:"description,omitempty"`
-	Extends      string                `json:"extends,omitempty"`
-	UID          int                   `json:"uid,omitempty"`
-	Category     string                `json:"category,omitempty"`
-	CategoryName string                `json:"category_name,omitempty"`
-	CategoryUID  int                   `json:"category_uid,omitempty"`
-	Profiles     []string              `json:"profiles,omitempty"`
-	Constraints  map[string][]string   `json:"constraints,omitempty"`
-	Associations map[string][]string   `json:"associations,omitempty"`
-	Observable   int                   `json:"observable,omitempty"`
-	Extension    string                `json:"extension,omitempty"`
-	ExtensionID  int                   `json:"extension_id,omitempty"`
-	Deprecated   *Deprecation          `json:"@deprecated,omitempty"`
-	References   []Reference           `json:"references,omitempty"`
-	Attributes   map[string]*Attribute `json:"attributes"`
+	Name         string              `json:"name"`
+	Caption      string              `json:"caption,omitempty"`
+	Description  string              `json:"description,omitempty"`
+	Extends      string              `json:"extends,omitempty"`
+	UID          int                 `json:"uid,omitempty"`
+	Category     string              `json:"category,omitempty"`
+	CategoryName string              `json:"category_name,omitempty"`
+	CategoryUID  int                 `json:"category_uid,omitempty"`
+	Profiles     []string            `json:"profiles,omitempty"`
+	Constraints  map[string][]string `json:"constraints,omitempty"`
+	Associations map[string][]string `json:"associations,omitempty"`
+	// Observables maps attribute paths of an event class to observable
+	// type IDs (class-level "observables").
+	Observables map[string]int        `json:"observables,omitempty"`
+	Observable  int                   `json:"observable,omitempty"`
+	Extension   string                `json:"extension,omitempty"`
+	ExtensionID int                   `json:"extension_id,omitempty"`
+	Deprecated  *Deprecation          `json:"@deprecated,omitempty"`
+	References  []Reference           `json:"references,omitempty"`
+	Attributes  map[string]*Attribute `json:"attributes"`
 }
 
 // Attribute is one attribute of a class or object, after all merging.
@@ -121,7 +174,11 @@ type Attribute struct {
 }
 
 // EnumItem is one value of an enumerated attribute; the map key is the value.
+//
+// UID is set only in the generated category_uid enum of a class, whose single
+// item is a copy of the category definition.
 type EnumItem struct {
+	UID         int          `json:"uid,omitempty"`
 	Caption     string       `json:"caption,omitempty"`
 	Description string       `json:"description,omitempty"`
 	Deprecated  *Deprecation `json:"@deprecated,omitempty"`
@@ -138,6 +195,9 @@ type Profile struct {
 	Annotations map[string]string     `json:"annotations,omitempty"`
 	Attributes  map[string]*Attribute `json:"attributes,omitempty"`
 	Deprecated  *Deprecation          `json:"@deprecated,omitempty"`
+	// Extension and ExtensionID name the extension that defines the profile.
+	Extension   string `json:"extension,omitempty"`
+	ExtensionID int    `json:"extension_id,omitempty"`
 }
 
 // Extension describes a schema extension (linux uid 1, win uid 2, aws uid 998, ...).
