@@ -22,6 +22,17 @@
 //		...
 //	}
 //
+// Decoding never fails on content, only on syntax: an attribute the
+// generated types do not define, a null, a value of the wrong JSON type or
+// an integer too large for its field is kept verbatim in its object (see
+// each type's Extra method) and written back by MarshalJSON, so decode,
+// encode, decode is the identity. Reporting such values is the
+// [Validator]'s job. A decoded finding is re-encoded exactly as read; a
+// finding built in Go is normalised when marshalled (class_uid,
+// category_uid and type_uid made to agree, caption siblings such as
+// severity and class_name filled); call Normalize after changing a decoded
+// finding to get the same.
+//
 // Every finding also offers a [Summary]: the attributes all findings share
 // (identity, title, severity, status, account, region, product, resources,
 // types and times), and [Summary.Key] gives the identifiers Security Hub's
