@@ -27,6 +27,12 @@
 // rules with $or). Rules come from Go or from a YAML/JSON file ([LoadRules]),
 // whose errors name the file, line and path ([ConfigError]).
 //
+// A finding reaches the rules again whenever its workflow state changes (a
+// person sets it In Progress, Resolved or Suppressed, changes its severity
+// or comment; see Durability below), so a rule that acts should say which
+// statuses it acts on ("status_id": [1] for New findings), and a ticket
+// rule can see the finding closed.
+//
 // # Safety
 //
 // Every rule runs in dry-run mode unless it says otherwise: the plan is
@@ -45,10 +51,14 @@
 //
 // [Engine.Accept] (the listener's Sink) returns only once the finding is
 // committed to the [Queue]. Workers ([Engine.Run]) take messages with a
-// lease; a message comes back if its worker dies. Each (finding generation,
+// lease; a message comes back if its worker dies. Each (finding state,
 // remediator) has an idempotency key ([IdempotencyKey]: finding identity,
-// modified time, remediator name) and a [Task] in the [IdempotencyStore]
-// recording how far it got. Before Apply the task is saved as "applying" with
+// modified time, workflow state — status_id, severity_id, comment —
+// and remediator name) and a [Task] in the [IdempotencyStore] recording how
+// far it got. The workflow state is in the key because Security Hub's
+// BatchUpdateFindingsV2 does not change the modified time: without it, a
+// finding an analyst resolves in the console would look like a duplicate and
+// never reach the rules (a ticket rule could not close its ticket). Before Apply the task is saved as "applying" with
 // its plan; after Apply the result is journaled and the task saved as
 // "applied". A crash in between makes the engine apply the same plan again,
 // which an idempotent remediator completes without doing anything twice; the
@@ -60,15 +70,26 @@
 //
 // # Write-back and loops
 //
-// With a [StatusWriter] the engine sets the finding In Progress before
-// applying (the comment names the plan: "[ocsfhub plan=p-…] …"), Resolved
-// after, or back to New with the error. Security Hub re-emits the finding
-// after each update; the engine recognises that event (our marker and plan
-// id in the comment, a write-back of that plan to the same finding with the
-// same status in the journal, and no newer modification than the write) and
+// With a [StatusWriter] the engine writes the outcome back to Security Hub,
+// according to what the plan does ([Plan.Effect]). A plan that fixes or
+// contains the finding ([EffectResolve], the default) sets it In Progress
+// before applying (the comment names the plan: "[ocsfhub plan=p-…] …"),
+// Resolved after, or back to New with the error. A ticket or notification
+// ([EffectNotify]) fixes nothing: once applied, the finding is set In
+// Progress (V2's equivalent of ASFF's NOTIFIED) if it was New, and left
+// alone otherwise. [EffectNone] writes nothing. Each [StatusUpdate] carries
+// the remediator, the effect and the [Stage], so writers that act on fixes
+// (closing tickets) read [StatusUpdate.Remediated] instead of the comment.
+//
+// Security Hub re-emits the finding after each update; the engine recognises
+// that event before routing it (our marker and plan id in the comment, a
+// write-back of that plan to the same finding with the same status, comment
+// and severity in the journal, and no newer modification than the write) and
 // records it as "own-update" instead of acting again. The write-back intent
 // is journaled before the call, so the re-import is recognised even if the
-// process dies right after writing.
+// process dies right after writing. A re-import that differs from what we
+// wrote (a person changed the status, the severity or the comment since) is
+// routed like any other change.
 //
 // # Audit journal
 //

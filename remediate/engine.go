@@ -391,13 +391,22 @@ func (e *Engine) backoff(n int) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceil) + 1))
 }
 
-// IdempotencyKey returns the key of one finding generation and one
-// remediator: a hash of the finding's identity, its modified time and the
+// IdempotencyKey returns the key of one finding state and one remediator: a
+// hash of the finding's identity, its generation (modified time), its
+// workflow state (status_id, severity_id and the comment's digest) and the
 // remediator's name. Redeliveries and duplicates of a finding share it; a
-// provider update (new modified time) does not.
+// provider update (new modified time) does not, and neither does a workflow
+// update: BatchUpdateFindingsV2, which analysts use through the console,
+// changes status_id, severity_id and comment but not the modified time, and
+// a finding a person resolved must reach the rules again.
+//
+// Our own write-backs change the status and the comment too: the engine
+// recognises their re-import (see [StatusWriter] and the package
+// documentation) before it computes this key, so they never start new work.
 func IdempotencyKey(ref FindingRef, remediator string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "v1\x00%s\x00%s\x00%s", ref.ID(), ref.ModifiedTime.UTC().Format(time.RFC3339Nano), remediator)
+	fmt.Fprintf(h, "v2\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s", ref.ID(), ref.ModifiedTime.UTC().Format(time.RFC3339Nano),
+		ref.StatusID, ref.SeverityID, ref.CommentDigest, remediator)
 	return "k-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 

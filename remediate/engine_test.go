@@ -600,21 +600,58 @@ func TestOwnUpdateNeedsMatchingStatus(t *testing.T) {
 	}
 }
 
-// The repository's fixture of a re-imported finding (status In Progress, a
-// comment, unchanged modified time) is caught by the idempotency key even
-// without our marker.
-func TestOwnUpdateFixtureIsDuplicate(t *testing.T) {
-	fake := &rt.Fake{ID: "mark"}
-	e := newEnv(t, remediate.Options{Rules: []remediate.Rule{rule("r", "", fake, remediate.ModeAutomatic)}})
+// The repository's fixture of a re-imported finding
+// (security-hub-own-update.json: the GuardDuty fixture with status In
+// Progress, a comment, the same modified time). A re-import is our own only
+// when its comment is in the engine's format and the journal holds that
+// write-back; anything else is a workflow update by someone else, which
+// must reach the rules (it is no longer dropped as a duplicate).
+func TestOwnUpdateFixture(t *testing.T) {
 	gd, upd := fixture(t, fxGuardDuty), fixture(t, fxOwnUpdate)
 	if remediate.RefOf(gd).ID() != remediate.RefOf(upd).ID() {
 		t.Fatal("fixtures are not the same finding")
 	}
+	raw, err := upd.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ann struct {
+		Comment  string `json:"comment"`
+		StatusID int32  `json:"status_id"`
+	}
+	if err := json.Unmarshal(raw, &ann); err != nil || ann.Comment == "" {
+		t.Fatalf("fixture has no comment: %v", err)
+	}
+	planID, ours := strings.CutPrefix(ann.Comment, "[ocsfhub plan=")
+	if ours {
+		planID, _, ours = strings.Cut(planID, "]")
+	}
+
+	fake := &rt.Fake{ID: "mark"}
+	e := newEnv(t, remediate.Options{Rules: []remediate.Rule{rule("r", "", fake, remediate.ModeAutomatic)}})
 	e.accept(gd)
 	e.drain()
+	if !ours {
+		// The fixture's comment is not what the engine writes, so nothing
+		// ties it to one of our plans: it is routed as a person's update.
+		t.Logf("fixture comment %q is not in the engine's format %q; treated as someone else's update", ann.Comment, "[ocsfhub plan=<id>] <text>")
+		e.accept(upd)
+		e.drain()
+		if fake.PlanCalls() != 2 || e.count(gd, remediate.DecisionOwnUpdate) != 0 || e.count(gd, remediate.DecisionDuplicate) != 0 {
+			t.Fatalf("plan calls %d, decisions %v", fake.PlanCalls(), e.decisions(gd))
+		}
+		return
+	}
+	// The fixture is in the engine's format: with the matching write-back in
+	// the journal it is recognised as ours, and not planned again.
+	u := remediate.StatusUpdate{Finding: remediate.RefOf(gd), StatusID: remediate.StatusID(ann.StatusID), Comment: ann.Comment, PlanID: planID}
+	if err := e.store.Append(t.Context(), remediate.Record{ID: planID + "/status/seeded", Time: time.Now().UTC(),
+		Decision: remediate.DecisionStatus, PlanID: planID, Finding: u.Finding, FindingID: u.Finding.ID(), Status: &u}); err != nil {
+		t.Fatal(err)
+	}
 	e.accept(upd)
 	e.drain()
-	if fake.PlanCalls() != 1 || e.count(gd, remediate.DecisionDuplicate) != 1 {
+	if fake.PlanCalls() != 1 || e.count(gd, remediate.DecisionOwnUpdate) != 1 {
 		t.Fatalf("plan calls %d, decisions %v", fake.PlanCalls(), e.decisions(gd))
 	}
 }

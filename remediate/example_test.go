@@ -121,7 +121,7 @@ func ExampleNew() {
 
 	notify := remediate.NewRemediator("notify",
 		func(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-			return &remediate.Plan{Summary: "notify", Changes: []remediate.Change{
+			return &remediate.Plan{Summary: "notify", Effect: remediate.EffectNotify, Changes: []remediate.Change{
 				{ID: "send", Action: "notify:Send", Resource: "chat", Description: "post " + f.Summary().Title},
 			}}, nil
 		},

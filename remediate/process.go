@@ -206,7 +206,7 @@ func (e *Engine) ownUpdate(ctx context.Context, ref FindingRef, raw []byte) (Rec
 	if err != nil {
 		return Record{}, false, err
 	}
-	r, own := isOwnUpdate(recs, ref, status, e.opts.OwnUpdateSkew)
+	r, own := isOwnUpdate(recs, ref, status, c, e.opts.OwnUpdateSkew)
 	return r, own, nil
 }
 
@@ -377,6 +377,7 @@ func (e *Engine) normalizePlan(p *Plan, k *task) {
 	p.ID = newID("p")
 	p.Remediator = k.rem.Name()
 	p.Finding = k.ref
+	p.Effect = p.Effect.resolved()
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = e.now()
 	}
@@ -442,8 +443,9 @@ func (e *Engine) fail(ctx context.Context, k *task, err error, stage string, pre
 	if serr := e.commit(ctx, k, recs...); serr != nil {
 		return e.storeRetry(serr)
 	}
-	if wasApplying && k.t.Plan != nil {
-		e.writeStatus(ctx, k, StatusNew, "Remediation failed ("+k.rem.Name()+"): "+err.Error())
+	if wasApplying && k.t.Plan != nil && k.t.Plan.Effect.resolved() == EffectResolve {
+		// In Progress was written before Apply: the finding goes back to New.
+		e.writeStatus(ctx, k, StatusNew, StageFailed, "Remediation failed", err.Error())
 	}
 	if k.t.ApprovalID != "" {
 		e.closeApproval(ctx, k.t.ApprovalID, "failed: "+err.Error())
@@ -588,8 +590,8 @@ func (e *Engine) apply(ctx context.Context, k *task) outcome {
 			return e.storeRetry(err)
 		}
 	}
-	if k.t.Attempts == 0 {
-		e.writeStatus(ctx, k, StatusInProgress, "In progress ("+k.rem.Name()+"): "+plan.Summary)
+	if k.t.Attempts == 0 && plan.Effect.resolved() == EffectResolve {
+		e.writeStatus(ctx, k, StatusInProgress, StageApplying, "In progress", plan.Summary)
 	}
 	res, err := e.callApply(ctx, k.rem, plan)
 	if err != nil {
@@ -621,16 +623,30 @@ func (e *Engine) apply(ctx context.Context, k *task) outcome {
 	return e.finish(ctx, k)
 }
 
-// finish writes Resolved back and completes the task.
+// finish writes the outcome back (see [Effect]) and completes the task.
 func (e *Engine) finish(ctx context.Context, k *task) outcome {
 	summary := ""
 	if k.t.Result != nil {
 		summary = k.t.Result.Summary
 	}
-	if summary == "" && k.t.Plan != nil {
-		summary = k.t.Plan.Summary
+	effect := EffectResolve
+	if k.t.Plan != nil {
+		effect = k.t.Plan.Effect.resolved()
+		if summary == "" {
+			summary = k.t.Plan.Summary
+		}
 	}
-	e.writeStatus(ctx, k, StatusResolved, "Resolved ("+k.rem.Name()+"): "+summary)
+	switch effect {
+	case EffectResolve:
+		e.writeStatus(ctx, k, StatusResolved, StageApplied, "Resolved", summary)
+	case EffectNotify:
+		// A person is now on it: In Progress, Security Hub V2's equivalent
+		// of ASFF's NOTIFIED. A status someone already set (In Progress,
+		// Suppressed, Resolved...) is theirs, and so is their comment.
+		if s := StatusID(k.ref.StatusID); s == StatusNew || s == StatusUnknown {
+			e.writeStatus(ctx, k, StatusInProgress, StageApplied, "Notified", summary)
+		}
+	}
 	k.t.State = TaskDone
 	if err := e.saveTask(ctx, k); err != nil {
 		return e.storeRetry(err)
@@ -641,15 +657,21 @@ func (e *Engine) finish(ctx context.Context, k *task) outcome {
 	return ack()
 }
 
-// writeStatus writes status back; failures are journaled, never fatal. The
-// intent is journaled first, so the event our update causes is recognised
-// even if the process dies right after the call.
-func (e *Engine) writeStatus(ctx context.Context, k *task, s StatusID, text string) {
+// writeStatus writes status back with the comment
+// "[marker plan=ID] label (remediator): text"; failures are journaled, never
+// fatal. The intent is journaled first, so the event our update causes is
+// recognised even if the process dies right after the call.
+func (e *Engine) writeStatus(ctx context.Context, k *task, s StatusID, stage Stage, label, text string) {
 	if e.opts.StatusWriter == nil || k.t.Plan == nil {
 		return
 	}
 	planID := k.t.Plan.ID
-	u := StatusUpdate{Finding: k.ref, StatusID: s, Comment: comment(e.opts.CommentMarker, planID, text), PlanID: planID}
+	u := StatusUpdate{
+		Finding: k.ref, StatusID: s, PlanID: planID,
+		Comment:    comment(e.opts.CommentMarker, planID, label+" ("+k.rem.Name()+"): "+text),
+		Remediator: k.rem.Name(), Effect: k.t.Plan.Effect.resolved(), Stage: stage,
+		Text: truncateUTF8(text, MaxCommentLen),
+	}
 	if err := e.store.Append(ctx, e.record(k, DecisionStatus, func(r *Record) {
 		r.ID = fmt.Sprintf("%s/status/%d", planID, s)
 		r.PlanID = planID

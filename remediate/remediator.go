@@ -3,6 +3,8 @@ package remediate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,8 +109,8 @@ func Permissions(vs ...any) []string {
 // It is JSON-serialisable and self-contained: [Remediator.Apply] must be able
 // to run from a plan decoded from the journal.
 //
-// The engine fills ID, Remediator, Finding and CreatedAt; a remediator fills
-// the rest.
+// The engine fills ID, Remediator, Finding and CreatedAt, and records an
+// empty Effect as [EffectResolve]; a remediator fills the rest.
 type Plan struct {
 	// ID identifies this plan in the journal, in approvals and in the comment
 	// written back to Security Hub.
@@ -125,6 +127,11 @@ type Plan struct {
 	// notifications and tickets. Resource-tag exclusions fail closed for
 	// destructive plans when tags cannot be read.
 	Destructive bool `json:"destructive,omitempty"`
+	// Effect says what applying the plan does for the finding, and so what
+	// the engine writes back to Security Hub (see [Effect]). Empty means
+	// [EffectResolve], right for remediations and containment; ticket and
+	// notification remediators set [EffectNotify], or [EffectNone].
+	Effect Effect `json:"effect,omitempty"`
 	// Resources are the resources the plan changes; tag exclusions and the
 	// journal use them. When empty, the finding's resources are used.
 	Resources []Resource `json:"resources,omitempty"`
@@ -135,6 +142,56 @@ type Plan struct {
 	Data json.RawMessage `json:"data,omitempty"`
 	// CreatedAt is when the plan was made.
 	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// Effect says what applying a [Plan] does for its finding. The engine's
+// write-back to Security Hub follows from it (see [StatusWriter]):
+//
+//	effect    before Apply   after Apply                      Apply failed
+//	resolve   In Progress    Resolved                         New, with the error
+//	notify    -              In Progress, if the finding      -
+//	                         was New or Unknown; else nothing
+//	none      -              -                                -
+//
+// Security Hub V2 has no "Notified" status: AWS's own responder maps
+// ASFF's NOTIFIED to status_id 2, In Progress, which is what a ticket or a
+// page means for a finding (a person is on it). Resolved (4) is kept for
+// plans that actually fix or contain the finding.
+type Effect string
+
+// Effects.
+const (
+	// EffectResolve: the plan fixes or contains the finding (isolation, key
+	// deactivation, rule revocation, a configuration change). It is what an
+	// empty [Plan.Effect] means.
+	EffectResolve Effect = "resolve"
+	// EffectNotify: the plan tells people about the finding (a ticket, a
+	// page, a message) and fixes nothing. After Apply the finding is set In
+	// Progress, with a comment naming the outcome, if it was New or Unknown;
+	// a status someone already set (In Progress, Suppressed, Resolved...) is
+	// left as it is, and so is their comment.
+	EffectNotify Effect = "notify"
+	// EffectNone: the plan follows a workflow decision already made (for
+	// example it closes the ticket of a finding a person resolved); the
+	// engine writes nothing back.
+	EffectNone Effect = "none"
+)
+
+// resolved returns the effect an empty value stands for.
+func (e Effect) resolved() Effect {
+	if e == "" {
+		return EffectResolve
+	}
+	return e
+}
+
+// valid reports whether e is empty or one of the defined effects.
+func (e Effect) valid() bool {
+	switch e {
+	case "", EffectResolve, EffectNotify, EffectNone:
+		return true
+	}
+	return false
 }
 
 // Change is one change of a [Plan].
@@ -203,6 +260,9 @@ func (p *Plan) String() string {
 	if p.Destructive {
 		b.WriteString("  destructive: yes\n")
 	}
+	if e := p.Effect.resolved(); e != EffectResolve {
+		fmt.Fprintf(&b, "  effect: %s (the finding is not marked Resolved)\n", e)
+	}
 	for i, c := range p.Changes {
 		fmt.Fprintf(&b, "  %d. %s %s: %s\n", i+1, c.Action, c.Resource, c.Description)
 	}
@@ -211,10 +271,13 @@ func (p *Plan) String() string {
 
 // Validate reports the first structural problem of a plan made by a
 // remediator: no changes, a change without ID or action, duplicate change IDs,
-// or Data that is not JSON.
+// Data that is not JSON, or an unknown [Effect].
 func (p *Plan) Validate() error {
 	if len(p.Changes) == 0 {
 		return errors.New("remediate: plan has no changes")
+	}
+	if !p.Effect.valid() {
+		return fmt.Errorf("remediate: plan effect %q is not resolve, notify or none", string(p.Effect))
 	}
 	seen := make(map[string]bool, len(p.Changes))
 	for i, c := range p.Changes {
@@ -345,6 +408,13 @@ type FindingRef struct {
 	// ModifiedTime is the finding's generation: finding_info.modified_time,
 	// else finding_info.last_seen_time, else time.
 	ModifiedTime time.Time `json:"modified_time,omitzero"`
+	// StatusID is status_id, the workflow status (1 New, 2 In Progress,
+	// 3 Suppressed, 4 Resolved, 5 Archived...).
+	StatusID int32 `json:"status_id,omitempty"`
+	// CommentDigest identifies the top-level comment: 16 hex digits of its
+	// SHA-256, "" when there is none. The comment itself stays in the
+	// finding.
+	CommentDigest string `json:"comment_digest,omitempty"`
 }
 
 // RefOf builds the [FindingRef] of a finding.
@@ -358,17 +428,60 @@ func RefOf(f ocsf.Finding) FindingRef {
 		gen = s.Time
 	}
 	return FindingRef{
-		MetadataUID:  s.MetadataUID,
-		AccountUID:   s.AccountUID,
-		FindingUID:   s.UID,
-		ProductUID:   s.ProductUID,
-		Region:       s.Region,
-		ClassUID:     int32(s.ClassUID),
-		Title:        s.Title,
-		SeverityID:   int32(s.SeverityID),
-		ProductName:  s.ProductName,
-		ModifiedTime: gen.UTC(),
+		MetadataUID:   s.MetadataUID,
+		AccountUID:    s.AccountUID,
+		FindingUID:    s.UID,
+		ProductUID:    s.ProductUID,
+		Region:        s.Region,
+		ClassUID:      int32(s.ClassUID),
+		Title:         s.Title,
+		SeverityID:    int32(s.SeverityID),
+		ProductName:   s.ProductName,
+		ModifiedTime:  gen.UTC(),
+		StatusID:      s.StatusID,
+		CommentDigest: commentDigest(commentOf(f)),
 	}
+}
+
+// commentOf returns the finding's top-level comment (what
+// BatchUpdateFindingsV2 sets).
+func commentOf(f ocsf.Finding) string {
+	switch x := f.(type) {
+	case *ocsf.VulnerabilityFinding:
+		return x.Comment
+	case *ocsf.ComplianceFinding:
+		return x.Comment
+	case *ocsf.DetectionFinding:
+		return x.Comment
+	case *ocsf.IncidentFinding:
+		return x.Comment
+	case *ocsf.DataSecurityFinding:
+		return x.Comment
+	case *ocsf.ApplicationSecurityPostureFinding:
+		return x.Comment
+	case *ocsf.IAMAnalysisFinding:
+		return x.Comment
+	case *ocsf.OtherEvent:
+		c, _, _ := findingAnnotations(x.Raw)
+		return c
+	}
+	// Security Finding (2001) has no comment attribute; the lossless
+	// encoding keeps one if the producer sent it.
+	raw, err := f.MarshalJSON()
+	if err != nil {
+		return ""
+	}
+	c, _, _ := findingAnnotations(raw)
+	return c
+}
+
+// commentDigest returns 16 hex digits of the SHA-256 of a comment, or "".
+func commentDigest(c string) string {
+	if c == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(c))
+	return hex.EncodeToString(sum[:8])
 }
 
 // ID returns the finding's stable identity: metadata.uid when present,

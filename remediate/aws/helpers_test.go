@@ -1,6 +1,7 @@
 package aws_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -76,6 +77,21 @@ func plan(t *testing.T, r remediate.Remediator, f ocsf.Finding) *remediate.Plan 
 	p.Remediator = r.Name()
 	p.Finding = remediate.RefOf(f)
 	return p
+}
+
+// roundTrip returns the plan as the engine applies it: encoded to JSON
+// (the journal) and decoded again.
+func roundTrip(t *testing.T, p *remediate.Plan) *remediate.Plan {
+	t.Helper()
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q remediate.Plan
+	if err := json.Unmarshal(b, &q); err != nil {
+		t.Fatal(err)
+	}
+	return &q
 }
 
 // changeIDs lists the plan's change ids.

@@ -267,7 +267,7 @@ func (r *ContainCredentials) Plan(ctx context.Context, f ocsf.Finding) (*remedia
 	}
 	for _, pr := range principals {
 		if r.opts.RevokeSessions {
-			cut, err := r.revokeCutoff(ctx, c, pr)
+			cut, err := revokeCutoff(ctx, c, pr, r.opts.PolicyName)
 			if err != nil {
 				return nil, err
 			}
@@ -368,19 +368,20 @@ func RevokeSessionsPolicy(cutoff time.Time) string {
 }
 
 // revokeCutoff returns the cut-off of the principal's existing revoke
-// policy, or zero when there is none (or it is not one of ours).
-func (r *ContainCredentials) revokeCutoff(ctx context.Context, c ContainIAMAPI, pr principal) (time.Time, error) {
+// policy named policyName, or zero when there is none (or it is not one of
+// ours).
+func revokeCutoff(ctx context.Context, c ContainIAMAPI, pr principal, policyName string) (time.Time, error) {
 	var doc string
 	var err error
 	if pr.kind == "role" {
 		var out *iam.GetRolePolicyOutput
-		out, err = c.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: awssdk.String(pr.name), PolicyName: awssdk.String(r.opts.PolicyName)})
+		out, err = c.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: awssdk.String(pr.name), PolicyName: awssdk.String(policyName)})
 		if err == nil {
 			doc = awssdk.ToString(out.PolicyDocument)
 		}
 	} else {
 		var out *iam.GetUserPolicyOutput
-		out, err = c.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: awssdk.String(pr.name), PolicyName: awssdk.String(r.opts.PolicyName)})
+		out, err = c.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: awssdk.String(pr.name), PolicyName: awssdk.String(policyName)})
 		if err == nil {
 			doc = awssdk.ToString(out.PolicyDocument)
 		}
@@ -506,10 +507,11 @@ func deactivateKey(ctx context.Context, c ContainIAMAPI, pr keyParams) (remediat
 // revokeSessions puts the revoke policy with the current time as cut-off,
 // unless a policy with a cut-off at or after the finding's generation is
 // there already (re-running must not move the cut-off past a legitimate
-// re-authentication).
+// re-authentication). The policy is the plan's (pr.PolicyName), read and
+// written under that name whatever the remediator is configured with now.
 func (r *ContainCredentials) revokeSessions(ctx context.Context, c ContainIAMAPI, pr sessionParams, generation time.Time) (remediate.OutcomeStatus, string, error) {
 	who := principal{pr.Kind, pr.Name}
-	cut, err := r.revokeCutoff(ctx, c, who)
+	cut, err := revokeCutoff(ctx, c, who, pr.PolicyName)
 	if err != nil {
 		return "", "", err
 	}
@@ -532,7 +534,7 @@ func (r *ContainCredentials) revokeSessions(ctx context.Context, c ContainIAMAPI
 	if err != nil {
 		return "", "", wrap("iam:Put"+capital(pr.Kind)+"Policy", pr.Name, err)
 	}
-	after, err := r.revokeCutoff(ctx, c, who)
+	after, err := revokeCutoff(ctx, c, who, pr.PolicyName)
 	if err != nil {
 		return "", "", err
 	}

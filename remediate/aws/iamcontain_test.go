@@ -244,3 +244,29 @@ func TestContainConformance(t *testing.T) {
 		remediatetest.Case{Name: "role-session", Finding: fixture(t, "guardduty-iam-credential-exfiltration.json")},
 	)
 }
+
+// The revoke policy is the plan's: a plan made with one policy name and
+// applied by a remediator configured since with another is written, read
+// back and recognised under the plan's name.
+func TestContainAppliesPlanPolicyName(t *testing.T) {
+	srv := newServer(t, fakeaws.Options{})
+	seedIAM(t, srv)
+	f := fixture(t, "guardduty-iam-credential-exfiltration.json")
+	p := roundTrip(t, plan(t, newContain(t, static(srv, member), remaws.ContainOptions{RevokeSessions: true}), f))
+	later := newContain(t, static(srv, member), remaws.ContainOptions{RevokeSessions: true, PolicyName: "ocsfhub-revoke"})
+	res, err := later.Apply(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Applied() != 1 {
+		t.Errorf("outcomes %+v", res.Outcomes)
+	}
+	role, _ := srv.IAM(member).Role("bastion-ssm-role")
+	if _, ok := role.InlinePolicies[remaws.DefaultRevokePolicyName]; !ok || len(role.InlinePolicies) != 1 {
+		t.Errorf("inline policies = %v, want only %s", role.InlinePolicies, remaws.DefaultRevokePolicyName)
+	}
+	res, err = later.Apply(t.Context(), roundTrip(t, p))
+	if err != nil || res.Applied() != 0 {
+		t.Errorf("second Apply: %+v %v", res, err)
+	}
+}

@@ -304,6 +304,11 @@ type isolateData struct {
 	Target     target          `json:"target"`
 	InstanceID string          `json:"instance_id"`
 	Prior      IsolationRecord `json:"prior"`
+	// TagPrefix is the prefix the plan's tags were made with: Apply checks
+	// and writes tags under it, not under the prefix the remediator is
+	// configured with when the plan is applied (possibly days later, in
+	// another process, after a configuration change).
+	TagPrefix string `json:"tag_prefix,omitempty"`
 }
 
 // Change parameters.
@@ -513,7 +518,7 @@ func (r *IsolateInstance) Plan(ctx context.Context, f ocsf.Finding) (*remediate.
 	if len(p.Changes) == 0 {
 		return nil, notApplicable(r.Name(), "instance %s is already isolated", id)
 	}
-	p.Data = mustJSON(isolateData{Target: tgt, InstanceID: id, Prior: prior})
+	p.Data = mustJSON(isolateData{Target: tgt, InstanceID: id, Prior: prior, TagPrefix: pre})
 	return p, nil
 }
 
@@ -717,7 +722,11 @@ func (r *IsolateInstance) Apply(ctx context.Context, p *remediate.Plan) (*remedi
 	if err != nil {
 		return nil, err
 	}
-	a := &isolateApply{r: r, cl: cl, plan: p, ids: map[string]string{}}
+	pre := d.TagPrefix
+	if pre == "" {
+		pre = r.opts.TagPrefix // plans journaled before the prefix was recorded
+	}
+	a := &isolateApply{r: r, cl: cl, plan: p, pre: pre, ids: map[string]string{}}
 	return applyAll(ctx, r.log, r.Name(), p, a.step)
 }
 
@@ -726,6 +735,7 @@ type isolateApply struct {
 	r    *IsolateInstance
 	cl   IsolateClients
 	plan *remediate.Plan
+	pre  string            // the plan's tag prefix
 	ids  map[string]string // vpc/group name -> group id ensured in this call
 }
 
@@ -815,7 +825,7 @@ func (a *isolateApply) tag(ctx context.Context, id string, pr tagParams) (remedi
 		return "", "", remediate.Permanent(fmt.Errorf("%s: instance %s no longer exists", a.r.Name(), pr.InstanceID))
 	}
 	live := tagMap(inst.Tags)
-	pre := a.r.opts.TagPrefix
+	pre := a.pre
 	tags := pr.Tags
 	if id == "record" {
 		if _, ok := live[pre+tagIsolation]; ok {
@@ -1067,7 +1077,7 @@ func snapshotted(ctx context.Context, c IsolateEC2API, pre, finding string, vols
 }
 
 func (a *isolateApply) snapshot(ctx context.Context, pr snapshotParams) (remediate.OutcomeStatus, string, error) {
-	pre := a.r.opts.TagPrefix
+	pre := a.pre
 	done, err := snapshotted(ctx, a.cl.EC2, pre, pr.Tags[pre+tagFinding], pr.VolumeIDs)
 	if err != nil {
 		return "", "", err

@@ -452,3 +452,38 @@ func TestIsolateTagLimitDoesNotBlockContainment(t *testing.T) {
 		t.Errorf("groups %v", inst.SecurityGroups)
 	}
 }
+
+// A journaled plan is applied as made, even by a remediator configured
+// since with another tag prefix: tags and snapshots are checked and written
+// under the plan's prefix, so applying again changes nothing and takes no
+// second set of snapshots.
+func TestIsolateAppliesPlanUnderItsTagPrefix(t *testing.T) {
+	srv := newServer(t, fakeaws.Options{})
+	seedBastion(t, srv, member)
+	f := fixture(t, "guardduty-ec2-unauthorized-access.json")
+	p := roundTrip(t, plan(t, newIsolate(t, static(srv, member), remaws.IsolateOptions{Snapshot: true}), f))
+	later := newIsolate(t, static(srv, member), remaws.IsolateOptions{Snapshot: true, TagPrefix: "acme"})
+	if _, err := later.Apply(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
+	res, err := later.Apply(t.Context(), roundTrip(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Applied(); n != 0 {
+		t.Errorf("second Apply made %d change(s): %+v (calls %v)", n, res.Outcomes, mutating(srv))
+	}
+	if n := len(srv.EC2(member, region).Snapshots()); n != 2 {
+		t.Errorf("%d snapshots, want one per volume (2)", n)
+	}
+	inst, _ := srv.EC2(member, region).Instance(instID)
+	if inst.Tags["ocsfhub:isolation"] != "isolated" || inst.Tags["ocsfhub:plan"] != p.ID {
+		t.Errorf("tags = %v", inst.Tags)
+	}
+	for k := range inst.Tags {
+		if strings.HasPrefix(k, "acme:") {
+			t.Errorf("tag %s written under the new prefix", k)
+		}
+	}
+}

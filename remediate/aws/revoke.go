@@ -251,8 +251,11 @@ func describePorts(r RevokedRule) string {
 	return fmt.Sprintf("%s %d-%d", r.Protocol, r.FromPort, r.ToPort)
 }
 
-// Apply revokes the rules still present, per group in one call by rule id,
-// and verifies that they are gone.
+// Apply revokes the planned rules that are still present and unchanged, per
+// group in one call by rule id, and verifies that they are gone. A rule id
+// survives ModifySecurityGroupRules, so each rule is compared with what the
+// plan recorded (protocol, ports, source) before it is revoked: a rule
+// changed since (narrowed to an office range, say) is left alone.
 func (r *RevokeOpenIngress) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.Name(), err)
@@ -261,13 +264,17 @@ func (r *RevokeOpenIngress) Apply(ctx context.Context, p *remediate.Plan) (*reme
 	if err := decodeData(p, &d); err != nil {
 		return nil, err
 	}
+	recorded := make(map[string]RevokedRule, len(d.Rules))
+	for _, rr := range d.Rules {
+		recorded[rr.RuleID] = rr
+	}
 	c, err := r.clients(ctx, d.Target.with(p.Finding))
 	if err != nil {
 		return nil, err
 	}
 	// Live rules per group, read once per group and after each revoke.
-	live := map[string]map[string]bool{}
-	read := func(ctx context.Context, group string) (map[string]bool, error) {
+	live := map[string]map[string]ec2types.SecurityGroupRule{}
+	read := func(ctx context.Context, group string) (map[string]ec2types.SecurityGroupRule, error) {
 		rules, err := groupRules(ctx, c, group)
 		if err != nil {
 			if isCode(err, "InvalidGroup.NotFound", "InvalidGroupId.NotFound") {
@@ -275,11 +282,27 @@ func (r *RevokeOpenIngress) Apply(ctx context.Context, p *remediate.Plan) (*reme
 			}
 			return nil, err
 		}
-		m := map[string]bool{}
+		m := map[string]ec2types.SecurityGroupRule{}
 		for _, rule := range rules {
-			m[awssdk.ToString(rule.SecurityGroupRuleId)] = true
+			m[awssdk.ToString(rule.SecurityGroupRuleId)] = rule
 		}
 		return m, nil
+	}
+	// unchanged reports whether a planned rule is live with the recorded
+	// properties.
+	unchanged := func(rules map[string]ec2types.SecurityGroupRule, id string) (bool, string) {
+		rule, ok := rules[id]
+		if !ok {
+			return false, ""
+		}
+		rec, ok := recorded[id]
+		if !ok {
+			return false, "the plan records no properties for it"
+		}
+		if !sameRevokedRule(rule, rec) {
+			return false, "it changed since the plan: now " + ruleSummary(rule)
+		}
+		return true, ""
 	}
 	revoked := map[string]bool{}
 	return applyAll(ctx, r.log, r.Name(), p, func(ctx context.Context, ch remediate.Change) (remediate.OutcomeStatus, string, error) {
@@ -300,14 +323,20 @@ func (r *RevokeOpenIngress) Apply(ctx context.Context, p *remediate.Plan) (*reme
 		if rules == nil {
 			return remediate.OutcomeSkipped, "security group no longer exists", nil
 		}
-		if !rules[pr.RuleID] {
+		if _, ok := rules[pr.RuleID]; !ok {
 			return remediate.OutcomeAlreadyDone, "rule no longer exists", nil
+		}
+		if ok, why := unchanged(rules, pr.RuleID); !ok {
+			return remediate.OutcomeSkipped, "not revoked: " + why, nil
 		}
 		// Revoke this group's remaining planned rules together.
 		var ids []string
 		for _, later := range p.Changes {
 			var lp revokeParams
-			if decodeParams(later, &lp) == nil && lp.GroupID == pr.GroupID && rules[lp.RuleID] && !revoked[lp.RuleID] {
+			if decodeParams(later, &lp) != nil || lp.GroupID != pr.GroupID || revoked[lp.RuleID] {
+				continue
+			}
+			if ok, _ := unchanged(rules, lp.RuleID); ok {
 				ids = append(ids, lp.RuleID)
 			}
 		}
@@ -329,11 +358,31 @@ func (r *RevokeOpenIngress) Apply(ctx context.Context, p *remediate.Plan) (*reme
 		}
 		live[pr.GroupID] = after
 		for _, id := range ids {
-			if after[id] {
+			if _, still := after[id]; still {
 				return "", "", notEffective("ec2:RevokeSecurityGroupIngress", pr.GroupID, "rule %s is still present after the revoke", id)
 			}
 			revoked[id] = true
 		}
 		return remediate.OutcomeApplied, fmt.Sprintf("revoked %d rule(s) of %s by id", len(ids), pr.GroupID), nil
 	})
+}
+
+// sameRevokedRule reports whether a live rule still has the properties a
+// plan recorded: an ingress rule with the same protocol, ports and CIDR
+// source (not a prefix list or a referenced group).
+func sameRevokedRule(live ec2types.SecurityGroupRule, rec RevokedRule) bool {
+	return !awssdk.ToBool(live.IsEgress) && awssdk.ToString(live.PrefixListId) == "" && live.ReferencedGroupInfo == nil &&
+		awssdk.ToString(live.IpProtocol) == rec.Protocol &&
+		awssdk.ToInt32(live.FromPort) == rec.FromPort && awssdk.ToInt32(live.ToPort) == rec.ToPort &&
+		awssdk.ToString(live.CidrIpv4)+awssdk.ToString(live.CidrIpv6) == rec.CIDR
+}
+
+// ruleSummary describes a live rule briefly ("tcp 22 from 198.51.100.0/24").
+func ruleSummary(rule ec2types.SecurityGroupRule) string {
+	peer := awssdk.ToString(rule.CidrIpv4) + awssdk.ToString(rule.CidrIpv6) + awssdk.ToString(rule.PrefixListId)
+	if rule.ReferencedGroupInfo != nil {
+		peer += awssdk.ToString(rule.ReferencedGroupInfo.GroupId)
+	}
+	rr := RevokedRule{Protocol: awssdk.ToString(rule.IpProtocol), FromPort: awssdk.ToInt32(rule.FromPort), ToPort: awssdk.ToInt32(rule.ToPort)}
+	return describePorts(rr) + " from " + peer
 }

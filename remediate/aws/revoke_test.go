@@ -215,3 +215,37 @@ func TestRevokeConformance(t *testing.T) {
 		NotApplicable: []ocsf.Finding{fixture(t, "guardduty-ec2-unauthorized-access.json")},
 	})
 }
+
+// A rule id survives ModifySecurityGroupRules: a rule narrowed after the
+// plan was made is left alone by Apply (the plan's other rules are revoked).
+func TestRevokeLeavesRuleChangedSincePlan(t *testing.T) {
+	srv := newServer(t, fakeaws.Options{})
+	seedOpenGroup(t, srv)
+	r := newRevoke(t, static(srv, member), remaws.RevokeOptions{Ports: []remaws.PortRange{remaws.Port(22), remaws.Port(3389)}})
+	p := roundTrip(t, plan(t, r, fixture(t, "cspm-ec2-security-group-open.json")))
+	c := ec2.NewFromConfig(srv.AWSConfig(member, region))
+	if _, err := c.ModifySecurityGroupRules(t.Context(), &ec2.ModifySecurityGroupRulesInput{GroupId: ptr(openSGID),
+		SecurityGroupRules: []ec2types.SecurityGroupRuleUpdate{{SecurityGroupRuleId: ptr("sgr-0000000000000ssh"),
+			SecurityGroupRule: &ec2types.SecurityGroupRuleRequest{IpProtocol: ptr("tcp"), FromPort: ptr(int32(22)), ToPort: ptr(int32(22)),
+				CidrIpv4: ptr("198.51.100.0/24"), Description: ptr("ssh from the office")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
+	res, err := r.Apply(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := statuses(res)
+	if st["revoke/sgr-0000000000000ssh"] != remediate.OutcomeSkipped || st["revoke/sgr-0000000000000rdp"] != remediate.OutcomeApplied ||
+		st["revoke/sgr-00000000000allv6"] != remediate.OutcomeApplied {
+		t.Errorf("outcomes %+v", res.Outcomes)
+	}
+	left := remainingIngress(t, srv)
+	if !slices.Contains(left, "sgr-0000000000000ssh") || slices.Contains(left, "sgr-0000000000000rdp") {
+		t.Errorf("ingress left = %v", left)
+	}
+	calls := srv.Calls(fakeaws.ServiceEC2, "RevokeSecurityGroupIngress")
+	if len(calls) != 1 || calls[0].Param("SecurityGroupRuleId.1") != "sgr-0000000000000rdp" || calls[0].Param("SecurityGroupRuleId.3") != "" {
+		t.Errorf("revoke requests = %+v", calls)
+	}
+}

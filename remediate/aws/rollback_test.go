@@ -1,16 +1,10 @@
 package aws_test
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ocsfhub/ocsfhub/internal/fakeaws"
 	"github.com/ocsfhub/ocsfhub/remediate"
@@ -78,30 +72,10 @@ func TestRollbackRestoresRecordedState(t *testing.T) {
 	}
 }
 
-// recordingASG is a hand-written Auto Scaling fake for the one call the fake
-// server does not implement (AttachInstances); EC2 and ELBv2 stay on the
-// wire.
-type recordingASG struct {
-	mu       sync.Mutex
-	attached []string
-	inner    remaws.RollbackAutoScalingAPI
-}
-
-func (a *recordingASG) DescribeAutoScalingInstances(ctx context.Context, in *autoscaling.DescribeAutoScalingInstancesInput, o ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error) {
-	return a.inner.DescribeAutoScalingInstances(ctx, in, o...)
-}
-
-func (a *recordingASG) AttachInstances(_ context.Context, in *autoscaling.AttachInstancesInput, _ ...func(*autoscaling.Options)) (*autoscaling.AttachInstancesOutput, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.attached = append(a.attached, *in.AutoScalingGroupName+"/"+strings.Join(in.InstanceIds, ","))
-	return &autoscaling.AttachInstancesOutput{}, nil
-}
-
-func (a *recordingASG) ExitStandby(ctx context.Context, in *autoscaling.ExitStandbyInput, o ...func(*autoscaling.Options)) (*autoscaling.ExitStandbyOutput, error) {
-	return a.inner.ExitStandby(ctx, in, o...)
-}
-
+// After a detach (the default), rollback attaches the instance back with
+// AttachInstances on the wire: it is InService in its group again and the
+// group's desired capacity grows by one (AWS adds attached instances to it;
+// the replacement launched at isolation stays).
 func TestRollbackAfterDetachAttachesBack(t *testing.T) {
 	srv := newServer(t, fakeaws.Options{})
 	seedBastion(t, srv, member)
@@ -110,20 +84,96 @@ func TestRollbackAfterDetachAttachesBack(t *testing.T) {
 	if _, err := iso.Apply(t.Context(), plan(t, iso, f)); err != nil {
 		t.Fatal(err)
 	}
-	cfg := srv.AWSConfig(member, region)
-	asg := &recordingASG{inner: autoscaling.NewFromConfig(cfg)}
-	rb, err := remaws.NewRollbackIsolation(nil, remaws.RollbackOptions{Clients: func(ctx context.Context, _ remaws.Target) (remaws.RollbackClients, error) {
-		return remaws.RollbackClients{EC2: ec2.NewFromConfig(cfg), AutoScaling: asg, ELBv2: elbv2.NewFromConfig(cfg)}, nil
-	}})
+	asg := srv.AutoScaling(member, region)
+	if _, ok := asg.GroupOf(instID); ok {
+		t.Fatal("isolation did not detach the instance")
+	}
+	detached, _ := asg.Group("bastion-asg")
+	rb, err := remaws.NewRollbackIsolation(static(srv, member), remaws.RollbackOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := plan(t, rb, f)
-	if _, err := rb.Apply(t.Context(), p); err != nil {
+	if !slices.Contains(changeIDs(p), "asg/bastion-asg") {
+		t.Fatalf("rollback plan has no re-attach: %v", changeIDs(p))
+	}
+	srv.ResetRequests()
+	res, err := rb.Apply(t.Context(), roundTrip(t, p))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(asg.attached, []string{"bastion-asg/" + instID}) {
-		t.Errorf("AttachInstances calls = %v", asg.attached)
+	if st := statuses(res)["asg/bastion-asg"]; st != remediate.OutcomeApplied {
+		t.Errorf("asg change %s: %+v", st, res.Outcomes)
+	}
+	calls := srv.Calls(fakeaws.ServiceAutoScaling, "AttachInstances")
+	if len(calls) != 1 || calls[0].Param("AutoScalingGroupName") != "bastion-asg" || calls[0].Param("InstanceIds.member.1") != instID ||
+		calls[0].Param("InstanceIds.member.2") != "" || !calls[0].Succeeded() {
+		t.Fatalf("AttachInstances requests = %+v", calls)
+	}
+	g, ok := asg.GroupOf(instID)
+	if !ok || g.Name != "bastion-asg" {
+		t.Fatalf("instance is in group %q (%v) after rollback", g.Name, ok)
+	}
+	for _, in := range g.Instances {
+		if in.InstanceID == instID && in.LifecycleState != "InService" {
+			t.Errorf("lifecycle state %s, want InService", in.LifecycleState)
+		}
+	}
+	if g.DesiredCapacity != detached.DesiredCapacity+1 {
+		t.Errorf("desired capacity %d, want %d", g.DesiredCapacity, detached.DesiredCapacity+1)
+	}
+	if tags := srv.EC2(member, region).Tags(instID); tags["aws:autoscaling:groupName"] != "bastion-asg" {
+		t.Errorf("aws:autoscaling:groupName = %q", tags["aws:autoscaling:groupName"])
+	}
+	checkDeclared(t, srv, rb.Permissions())
+	// Applying again attaches nothing; planning again finds nothing.
+	srv.ResetRequests()
+	res, err = rb.Apply(t.Context(), roundTrip(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Applied() != 0 || len(srv.Calls(fakeaws.ServiceAutoScaling, "AttachInstances")) != 0 {
+		t.Errorf("second Apply: %+v, calls %v", res.Outcomes, srv.Actions())
+	}
+	if _, err := rb.Plan(t.Context(), f); !errors.Is(err, remediate.ErrNotApplicable) {
+		t.Errorf("Plan after rollback: %v", err)
+	}
+}
+
+// A group with target groups registers the attached instance in them
+// itself; the rollback's own re-registration then finds it done.
+func TestRollbackAttachRegistersGroupTargets(t *testing.T) {
+	srv := newServer(t, fakeaws.Options{})
+	seedBastion(t, srv, member)
+	f := fixture(t, "guardduty-ec2-unauthorized-access.json")
+	// Attach the bastion's target group to its Auto Scaling group.
+	asg := srv.AutoScaling(member, region)
+	b, _ := asg.Group("bastion-asg")
+	tg, _ := srv.ELBv2(member, region).TargetGroup("bastion-ssh")
+	asg.SetTargetGroups(b.Name, []string{tg.ARN})
+	iso := newIsolate(t, static(srv, member), remaws.IsolateOptions{})
+	if _, err := iso.Apply(t.Context(), plan(t, iso, f)); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := remaws.NewRollbackIsolation(static(srv, member), remaws.RollbackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan(t, rb, f)
+	res, err := rb.Apply(t.Context(), roundTrip(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := statuses(res)
+	if st["asg/bastion-asg"] != remediate.OutcomeApplied || st["tg/bastion-ssh/22"] != remediate.OutcomeAlreadyDone {
+		t.Errorf("outcomes %+v", res.Outcomes)
+	}
+	if n := len(srv.Calls(fakeaws.ServiceELBv2, "RegisterTargets")); n != 0 {
+		t.Errorf("%d RegisterTargets calls; Auto Scaling registered the instance", n)
+	}
+	got, _ := srv.ELBv2(member, region).TargetGroup(tg.ARN)
+	if !slices.ContainsFunc(got.Targets, func(x fakeaws.Target) bool { return x.ID == instID && x.Port == 22 && x.State != "draining" }) {
+		t.Errorf("targets = %+v", got.Targets)
 	}
 }
 

@@ -37,19 +37,33 @@
 // person counts as closed: if its finding becomes active again, a new ticket
 // is opened, as PagerDuty opens a new alert for a trigger after a resolve.
 //
-// Composition with the engine's write-back. The engine writes a finding
-// In Progress and then Resolved around every applied plan, ticket plans
-// included (its comment reads "[ocsfhub plan=…] Resolved (jira): ticket: …").
-// Opening a ticket fixes nothing, so a closing status whose comment was
-// written by the engine for a ticket plan (this remediator's name, or a
-// summary starting with "ticket: ", which all plans of this package have) is
-// not taken as a resolution. When another remediator fixes the finding the
-// engine recognises the resulting Security Hub event as its own and does not
-// route it, so ticket remediators would never see it: wrap the Security Hub
-// writer with [NewWriteBack], which resolves the tickets when the engine
-// writes Resolved for a non-ticket plan. [Remediator.Resolve] resolves a
+// Composition with the engine's write-back. Plans that open or update a
+// ticket have [remediate.EffectNotify]: after applying one, the engine sets
+// a New finding In Progress (a person is on it), never Resolved, since
+// opening a ticket fixes nothing. Plans that resolve a ticket have
+// [remediate.EffectNone]: they follow a decision already made about the
+// finding, and nothing is written back. So a closing status on a finding is
+// always someone's decision (an analyst in the console, an automation rule,
+// or the engine after a plan that fixed the finding), and it resolves the
+// ticket. The engine's idempotency key covers the finding's status,
+// severity and comment, so an analyst's resolution, which does not change
+// the modified time, still reaches the rule. When another remediator fixes
+// the finding, the engine recognises the resulting Security Hub event as
+// its own and does not route it, so ticket remediators would never see it:
+// wrap the Security Hub writer with [NewWriteBack], which resolves the
+// tickets when an update says a fixing plan was applied
+// ([remediate.StatusUpdate.Remediated]). [Remediator.Resolve] resolves a
 // ticket on demand, and [ActionResolve] makes a remediator that only
 // resolves, for rules matching findings known to be fixed.
+//
+// # Rule files
+//
+// [Factories] returns [remediate.Registry] entries ("jira", "servicenow",
+// "pagerduty", "slack", "webhook") that build these remediators from the
+// remediators section of a rule file ([remediate.LoadRules]); [NewFactory]
+// adds more under other names. Credentials never go in the file: its
+// parameters name environment variables ("api_token_env: JIRA_API_TOKEN"),
+// read once when the file is loaded. See [Factories] for the parameters.
 //
 // # Slack
 //

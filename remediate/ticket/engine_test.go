@@ -2,6 +2,7 @@ package ticket_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,56 +68,80 @@ func (e *engine) run(fs ...ocsf.Finding) {
 	e.t.Fatal("queue did not drain")
 }
 
-// With the engine: one issue per finding, a comment per generation, the
-// engine's own "Resolved" after the ticket plan is not a resolution, and an
-// analyst's is.
+// With the engine: one issue per finding, a comment per generation; the
+// engine marks the finding In Progress (notified), never Resolved, after a
+// ticket plan; an analyst's resolution in the console (BatchUpdateFindingsV2:
+// status and comment change, modified time does not) reaches the rule and
+// resolves the issue.
 func TestEngineTicketLifecycle(t *testing.T) {
-	fj := newFakeJira(t, jiraBasic)
-	jira := newJira(t, fj, nil)
-	rec := &remediatetest.StatusRecorder{}
-	e := newEngine(t, remediate.Options{
-		Rules:        []remediate.Rule{{Name: "ticket-all", Remediator: jira, Mode: remediate.ModeAutomatic}},
-		StatusWriter: rec,
-	})
-	gd := guardDuty(t)
-	e.run(gd, gd) // a duplicate delivery
-	if is := fj.Issues(); len(is) != 1 || is[0].Done {
-		t.Fatalf("issues %+v", is)
-	}
-	ups := rec.Updates()
-	if len(ups) != 2 || ups[1].StatusID != remediate.StatusResolved {
-		t.Fatalf("write-backs %+v", ups)
-	}
-	engineComment := ups[1].Comment
-	if !strings.Contains(engineComment, "Resolved (jira): ticket: created Jira issue SEC-1") {
-		t.Fatalf("the engine's comment format changed: %q", engineComment)
-	}
+	for _, tc := range []struct {
+		name    string
+		comment func(engineComment string) string
+	}{
+		{"analyst comments", func(string) string { return "false positive: scanner" }},
+		{"analyst keeps our comment", func(c string) string { return c }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fj := newFakeJira(t, jiraBasic)
+			jira := newJira(t, fj, nil)
+			rec := &remediatetest.StatusRecorder{}
+			e := newEngine(t, remediate.Options{
+				Rules:        []remediate.Rule{{Name: "ticket-all", Remediator: jira, Mode: remediate.ModeAutomatic}},
+				StatusWriter: rec,
+			})
+			gd := guardDuty(t)
+			e.run(gd, gd) // a duplicate delivery
+			if is := fj.Issues(); len(is) != 1 || is[0].Done {
+				t.Fatalf("issues %+v", is)
+			}
+			ups := rec.Updates()
+			if len(ups) != 1 || ups[0].StatusID != remediate.StatusInProgress || ups[0].Effect != remediate.EffectNotify || ups[0].Remediated() {
+				t.Fatalf("write-backs %+v", ups)
+			}
+			engineComment := ups[0].Comment
+			if !strings.Contains(engineComment, "Notified (jira): ticket: created Jira issue SEC-1") {
+				t.Fatalf("the engine's comment: %q", engineComment)
+			}
+			// Security Hub re-emits the finding with our update: ours, not
+			// routed.
+			t0 := gd.Summary().ModifiedTime
+			e.run(generation(t, gd, t0, 2, engineComment))
+			if is := fj.Issues(); len(is[0].Comments) != 0 {
+				t.Fatalf("our own update was routed: %d comments", len(is[0].Comments))
+			}
 
-	// Security Hub keeps the Resolved status and our comment when the
-	// provider updates the finding later: a comment, not a resolution.
-	now := time.Now().UTC()
-	g2 := generation(t, gd, now.Add(time.Hour), 4, engineComment)
-	e.run(g2)
-	is := fj.Issues()
-	if len(is) != 1 || is[0].Done || len(is[0].Comments) != 1 {
-		t.Fatalf("after the provider update: %d issues, done %v, %d comments", len(is), is[0].Done, len(is[0].Comments))
-	}
+			// The provider updates the finding later; Security Hub keeps the
+			// workflow status and comment: a comment on the issue, no
+			// write-back (the finding is In Progress already).
+			now := time.Now().UTC()
+			g2 := generation(t, gd, now.Add(time.Hour), 2, engineComment)
+			e.run(g2)
+			is := fj.Issues()
+			if len(is) != 1 || is[0].Done || len(is[0].Comments) != 1 || len(rec.Updates()) != 1 {
+				t.Fatalf("after the provider update: %d issues, done %v, %d comments, %d write-backs", len(is), is[0].Done, len(is[0].Comments), len(rec.Updates()))
+			}
 
-	// An analyst resolves the finding.
-	g3 := generation(t, gd, now.Add(2*time.Hour), 4, "false positive: scanner")
-	e.run(g3)
-	is = fj.Issues()
-	if len(is) != 1 || !is[0].Done || len(is[0].Comments) != 2 {
-		t.Fatalf("after the analyst: %d issues, done %v, %d comments", len(is), is[0].Done, len(is[0].Comments))
-	}
+			// An analyst resolves the finding in the console: same modified
+			// time as g2, status Resolved.
+			g3 := generation(t, gd, now.Add(time.Hour), 4, tc.comment(engineComment))
+			e.run(g3)
+			is = fj.Issues()
+			if len(is) != 1 || !is[0].Done || len(is[0].Comments) != 2 {
+				t.Fatalf("after the analyst: %d issues, done %v, %d comments", len(is), is[0].Done, len(is[0].Comments))
+			}
+			if n := len(rec.Updates()); n != 1 {
+				t.Fatalf("closing the ticket wrote %d updates back; want none (the analyst decided)", n-1)
+			}
 
-	// A redelivery of the first generation is the engine's duplicate; an
-	// older generation delivered late (EventBridge does not keep order) is
-	// stale: it opens nothing.
-	stale := generation(t, gd, now.Add(30*time.Minute), 1, "")
-	e.run(gd, stale)
-	if is := fj.Issues(); len(is) != 1 {
-		t.Fatalf("a stale delivery opened issue %s", is[len(is)-1].Key)
+			// A redelivery of the first generation is the engine's duplicate;
+			// an older generation delivered late (EventBridge does not keep
+			// order) is stale: it opens nothing.
+			stale := generation(t, gd, now.Add(30*time.Minute), 1, "")
+			e.run(gd, stale)
+			if is := fj.Issues(); len(is) != 1 {
+				t.Fatalf("a stale delivery opened issue %s", is[len(is)-1].Key)
+			}
+		})
 	}
 }
 
@@ -155,7 +180,14 @@ func TestEngineWriteBackResolvesTicket(t *testing.T) {
 	if a := fp.Alerts(); len(a) != 1 || a[0].Open {
 		t.Fatalf("alerts %+v", a)
 	}
-	if n := len(rec.Updates()); n != 6 {
-		t.Errorf("%d Security Hub updates, want 6 (in progress and resolved for 3 plans)", n)
+	// Jira and PagerDuty: In Progress once each (notified); the isolation:
+	// In Progress, then Resolved, which closed both tickets.
+	var got []string
+	for _, u := range rec.Updates() {
+		got = append(got, fmt.Sprintf("%s %s %s", u.Remediator, u.StatusID, u.Stage))
+	}
+	want := []string{"jira In Progress applied", "pagerduty In Progress applied", "ec2-isolate In Progress applying", "ec2-isolate Resolved applied"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("Security Hub updates %q, want %q", got, want)
 	}
 }

@@ -252,10 +252,14 @@ func ExampleNewWriteBack() {
 	// In a program: remediate.New(store, remediate.Options{StatusWriter: wb, ...}).
 	// Here, the update the engine writes after an isolation plan:
 	err = wb.WriteStatus(context.Background(), remediate.StatusUpdate{
-		Finding:  remediate.RefOf(exampleFinding()),
-		StatusID: remediate.StatusResolved,
-		Comment:  "[ocsfhub plan=p-1] Resolved (ec2-isolate): isolate i-0abc in 111122223333/us-east-1",
-		PlanID:   "p-1",
+		Finding:    remediate.RefOf(exampleFinding()),
+		StatusID:   remediate.StatusResolved,
+		Comment:    "[ocsfhub plan=p-1] Resolved (ec2-isolate): isolate i-0abc in 111122223333/us-east-1",
+		PlanID:     "p-1",
+		Remediator: "ec2-isolate",
+		Effect:     remediate.EffectResolve,
+		Stage:      remediate.StageApplied,
+		Text:       "isolate i-0abc in 111122223333/us-east-1",
 	})
 	fmt.Println(err)
 	// Output:
@@ -324,4 +328,75 @@ func ExampleRemediator_Resolve() {
 	// Output:
 	// ticket: sent PagerDuty resolve for ocsfhub-db723054175606c22d88f72b13c8e9e9
 	// ticket: nothing to resolve
+}
+
+// Factories lets a rule file configure ticket remediators. Credentials stay
+// out of the file: it names the environment variables that hold them.
+func ExampleFactories() {
+	rules := []byte(`
+remediators:
+  pagerduty:
+    routing_key_env: PD_ROUTING_KEY
+    severity: {Medium: error}
+  webhook:
+    url: https://hooks.example.com/security
+    signing_secret_env: HOOK_SIGNING_SECRET
+rules:
+  - name: page-critical
+    remediator: pagerduty
+    mode: automatic
+    pattern: {severity_id: [5, 6]}
+  - name: forward-everything
+    remediator: webhook
+    mode: automatic
+`)
+	// A program passes os.LookupEnv (the default); a map stands in here.
+	env := map[string]string{"PD_ROUTING_KEY": "0123456789abcdef0123456789abcdef", "HOOK_SIGNING_SECRET": "whsec-example"}
+	reg := ticket.Factories(ticket.FactoryOptions{
+		LookupEnv: func(name string) (string, bool) { v, ok := env[name]; return v, ok },
+	})
+	rs, err := remediate.LoadRules("rules.yaml", rules, reg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range rs.Rules {
+		fmt.Println(r.Name, "->", r.Remediator.Name(), r.Mode)
+	}
+	// A literal credential is refused, and not repeated in the error.
+	_, err = remediate.LoadRules("bad.yaml", []byte("remediators:\n  pagerduty: {routing_key: 0123456789abcdef0123456789abcdef}\nrules:\n  - {name: page, remediator: pagerduty}\n"), reg)
+	fmt.Println(err)
+	// Output:
+	// page-critical -> pagerduty automatic
+	// forward-everything -> webhook automatic
+	// bad.yaml:2:14: remediators.pagerduty: remediator "pagerduty": ticket: invalid configuration: pagerduty: routing_key: credentials are not read from rule files; set routing_key_env to the name of an environment variable holding it
+}
+
+// NewFactory configures more than one remediator of a system: here a Jira
+// project per team, each under its own name in the rule file.
+func ExampleNewFactory() {
+	env := map[string]string{"JIRA_API_TOKEN": "token-from-a-secret-store"}
+	opts := ticket.FactoryOptions{LookupEnv: func(name string) (string, bool) { v, ok := env[name]; return v, ok }}
+	reg := ticket.Factories(opts)
+	payments, err := ticket.NewFactory("jira", "jira-payments", opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	reg["jira-payments"] = payments
+	rs, err := remediate.LoadRules("rules.yaml", []byte(`
+remediators:
+  jira:          {base_url: "https://example.atlassian.net", project: SEC, email: secops@example.com, api_token_env: JIRA_API_TOKEN}
+  jira-payments: {base_url: "https://example.atlassian.net", project: PAY, email: secops@example.com, api_token_env: JIRA_API_TOKEN, key_prefix: pay-}
+rules:
+  - {name: security, remediator: jira, pattern: {severity_id: [4, 5, 6]}}
+  - {name: payments, remediator: jira-payments, pattern: {cloud: {account: {uid: ["444455556666"]}}}}
+`), reg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range rs.Rules {
+		fmt.Println(r.Name, "->", r.Remediator.Name(), r.Mode)
+	}
+	// Output:
+	// security -> jira dry-run
+	// payments -> jira-payments dry-run
 }

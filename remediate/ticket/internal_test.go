@@ -207,22 +207,6 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-func TestParseWriteBack(t *testing.T) {
-	for in, want := range map[string]string{
-		"[ocsfhub plan=p-1] Resolved (ec2-isolate): isolated i-1": "ec2-isolate",
-		"[ocsfhub plan=p-1] In progress (jira): ticket: x":        "jira",
-		"[other plan=p-1] Resolved (x): y":                        "",
-		"Resolved (x): y":                                         "",
-		"[ocsfhub plan=p-1] Resolved (a b): y":                    "",
-		"[ocsfhub plan=p-1]":                                      "",
-	} {
-		got, _, _ := parseWriteBack("ocsfhub", in)
-		if got != want {
-			t.Errorf("parseWriteBack(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestTextHelpers(t *testing.T) {
 	if got := oneLine("  a\tb\n\nc\x00d  ", 100); got != "a b c d" {
 		t.Errorf("oneLine %q", got)

@@ -181,38 +181,47 @@ func TestJiraLifecycle(t *testing.T) {
 	}
 }
 
-// The engine writes Resolved back after a ticket plan; that status is not a
-// resolution, while Resolved written for another remediator's plan is.
-func TestJiraOwnWriteBackIsNotAResolution(t *testing.T) {
+// A closing status resolves the ticket, whoever wrote it: the engine never
+// writes a closing status after a ticket plan (those plans say
+// EffectNotify), so no comment needs to be parsed to tell them apart. Plans
+// that open or update a ticket notify; plans that resolve one follow a
+// decision already made and ask for no write-back.
+func TestJiraClosingStatusResolves(t *testing.T) {
 	fj := newFakeJira(t, jiraBasic)
 	r := newJira(t, fj, nil)
 	f := guardDuty(t)
-	mustApply(t, r, mustPlan(t, r, f))
+	p := mustPlan(t, r, f)
+	if p.Effect != remediate.EffectNotify {
+		t.Errorf("open plan effect %q, want notify", p.Effect)
+	}
+	mustApply(t, r, p)
 	t1 := time.UnixMilli(1770711277512).UTC()
 
-	for _, c := range []struct {
-		comment string
-		want    string
-	}{
-		{"[ocsfhub plan=p-1] Resolved (jira): ticket: created Jira issue SEC-1", "jira:AddComment"},
-		{"[ocsfhub plan=p-2] Resolved (pagerduty): ticket: sent PagerDuty trigger", "jira:AddComment"},
-		{"[ocsfhub plan=p-3] Resolved (ec2-isolate): isolated i-0a1b2c3d4e5f67890", "jira:AddComment"},
-		{"someone fixed it", "jira:AddComment"},
+	for _, c := range []string{
+		"[ocsfhub plan=p-1] Resolved (jira): ticket: created Jira issue SEC-1", // the previous engine's text
+		"[ocsfhub plan=p-3] Resolved (ec2-isolate): isolated i-0a1b2c3d4e5f67890",
+		"someone fixed it",
+		"",
 	} {
-		p := mustPlan(t, r, generation(t, f, t1.Add(time.Hour), 4, c.comment))
-		got := p.Changes[0].Action
-		resolve := len(p.Changes) == 2 && p.Changes[1].Action == "jira:TransitionIssue"
-		wantResolve := !strings.Contains(c.comment, "ticket: ")
-		if resolve != wantResolve || got != c.want {
-			t.Errorf("comment %q: plan %s; want resolve=%v", c.comment, p, wantResolve)
+		p := mustPlan(t, r, generation(t, f, t1.Add(time.Hour), 4, c))
+		if len(p.Changes) != 2 || p.Changes[0].Action != "jira:AddComment" || p.Changes[1].Action != "jira:TransitionIssue" {
+			t.Errorf("comment %q: plan %s; want a closing comment and the transition", c, p)
 		}
+		if p.Effect != remediate.EffectNone {
+			t.Errorf("comment %q: resolve plan effect %q, want none", c, p.Effect)
+		}
+	}
+	// Open statuses only record the generation.
+	p = mustPlan(t, r, generation(t, f, t1.Add(time.Hour), 2, "[ocsfhub plan=p-1] Notified (jira): ticket: created Jira issue SEC-1"))
+	if len(p.Changes) != 1 || p.Changes[0].Action != "jira:AddComment" || p.Effect != remediate.EffectNotify {
+		t.Errorf("In Progress: plan %s, effect %q", p, p.Effect)
 	}
 	// ActionOpen never resolves; ActionResolve always does.
 	ro := newJira(t, fj, func(o *ticket.JiraOptions) { o.Action = ticket.ActionOpen })
 	if ro.Name() != "jira-open" {
 		t.Errorf("name %q", ro.Name())
 	}
-	p := mustPlan(t, ro, generation(t, f, t1.Add(time.Hour), 4, "fixed"))
+	p = mustPlan(t, ro, generation(t, f, t1.Add(time.Hour), 4, "fixed"))
 	if p.Changes[0].Action != "jira:AddComment" || len(p.Changes) != 1 {
 		t.Errorf("ActionOpen plan %s", p)
 	}

@@ -56,12 +56,13 @@ type Options struct {
 	Action Action
 	// ResolveStatuses are the finding status_id values that resolve the
 	// ticket under [ActionSync] (default 3 Suppressed, 4 Resolved and
-	// 5 Archived). A closing status written back by the engine for a ticket
-	// plan is not a resolution (see the package documentation).
+	// 5 Archived). The engine never writes a closing status after a ticket
+	// plan (see the package documentation), so every closing status counts.
 	ResolveStatuses []int32
 	// CommentMarker is the engine's write-back marker
-	// ([remediate.Options.CommentMarker], default "ocsfhub"); it is how a
-	// status written by the engine is told from one set by a person.
+	// ([remediate.Options.CommentMarker], default "ocsfhub"); with
+	// [PagerDutyOptions.Acknowledge] it tells the In Progress the engine
+	// wrote after notifying from one a person set.
 	CommentMarker string
 	// KeyPrefix starts every deduplication key (default "ocsfhub-"). Give
 	// two deployments sharing a ticketing system different prefixes.

@@ -139,7 +139,18 @@ func (r *Remediator) plan(ctx context.Context, v *view, in intent) (*remediate.P
 	if err != nil {
 		return nil, remediate.Permanent(fmt.Errorf("ticket: %s: encode plan data: %w", r.name, err))
 	}
-	return &remediate.Plan{Summary: "ticket: " + pl.summary, Changes: pl.changes, Data: data}, nil
+	return &remediate.Plan{Summary: "ticket: " + pl.summary, Changes: pl.changes, Data: data, Effect: in.effect()}, nil
+}
+
+// effect is what applying a plan of intent in does for the finding, for the
+// engine's write-back: opening or updating a ticket notifies people (the
+// finding goes In Progress if it was New); resolving one follows a
+// decision already made about the finding (nothing is written back).
+func (in intent) effect() remediate.Effect {
+	if in == intentResolve {
+		return remediate.EffectNone
+	}
+	return remediate.EffectNotify
 }
 
 // Apply makes the plan's changes in order, each after checking live state, so
@@ -230,7 +241,7 @@ func (r *Remediator) intentOf(v *view) intent {
 	case ActionOpen:
 		return intentOpen
 	}
-	if slices.Contains(r.opts.ResolveStatuses, v.StatusID) && !r.ticketWriteBack(v.Comment) {
+	if slices.Contains(r.opts.ResolveStatuses, v.StatusID) {
 		return intentResolve
 	}
 	return intentOpen
@@ -240,18 +251,6 @@ func (r *Remediator) intentOf(v *view) intent {
 // engine's write-back: "[<marker> plan=<id>] …".
 func (r *Remediator) engineWritten(comment string) bool {
 	return strings.HasPrefix(comment, "["+r.opts.CommentMarker+" plan=")
-}
-
-// ticketWriteBack reports whether the finding's status was written back by
-// the engine after a ticket plan (this remediator's, or any plan whose
-// summary starts with "ticket: ", which all remediators of this package
-// use): the engine marks a finding Resolved once any plan is applied, but
-// opening a ticket does not fix the finding.
-func (r *Remediator) ticketWriteBack(comment string) bool {
-	if !r.engineWritten(comment) {
-		return false
-	}
-	return strings.Contains(comment, "("+r.name+")") || strings.Contains(comment, "): ticket: ")
 }
 
 // lock serialises Apply calls for one key within the process.

@@ -29,29 +29,28 @@ type WriteBackOptions struct {
 	Next remediate.StatusWriter
 	// Resolvers are the ticket remediators whose tickets are resolved.
 	Resolvers []Resolver
-	// Skip names more remediators whose plans do not fix findings
-	// (notifications of your own); the Resolvers' names are always skipped.
+	// Skip names more remediators whose fixes should not close tickets.
+	// Only updates that say a plan fixed the finding
+	// ([remediate.StatusUpdate.Remediated]) close tickets at all, so
+	// notifications and tickets (whose plans have
+	// [remediate.EffectNotify]) never do and need not be listed here.
 	Skip []string
-	// CommentMarker is the engine's [remediate.Options.CommentMarker]
-	// (default "ocsfhub").
-	CommentMarker string
 	// Logger receives errors (default: discarded).
 	Logger *slog.Logger
 }
 
 // NewWriteBack returns a [remediate.StatusWriter] for the engine's
 // [remediate.Options.StatusWriter] that passes every update to Next and,
-// when the engine writes a finding Resolved after applying a plan of a
-// remediator that fixes things (isolation, key deactivation…), resolves the
+// when the update says a plan fixed the finding (the engine writes Resolved
+// after applying a plan with [remediate.EffectResolve]: isolation, key
+// deactivation…; see [remediate.StatusUpdate.Remediated]), resolves the
 // finding's ticket with every Resolver. That is how a ticket closes when
 // the finding is remediated: the engine does not route its own write-back
 // to the rules again, so the ticket remediators would not see it.
 //
-// The remediator is read from the engine's comment,
-// "[<marker> plan=<id>] Resolved (<remediator>): <summary>"; updates of
-// the Resolvers' own plans and of Skip are passed on only. Put ticket
-// rules before remediation rules, so the ticket exists when the fix is
-// written back.
+// The update names its remediator and effect explicitly; the comment is not
+// parsed. Put ticket rules before remediation rules, so the ticket exists
+// when the fix is written back.
 //
 // WriteStatus returns Next's error joined with the resolvers' errors; each
 // is classified as usual, so the engine retries transient ones (both Next
@@ -60,10 +59,7 @@ func NewWriteBack(opts WriteBackOptions) (remediate.StatusWriter, error) {
 	if len(opts.Resolvers) == 0 {
 		return nil, fmt.Errorf("%w: write-back: no resolvers", ErrConfig)
 	}
-	w := &writeBack{next: opts.Next, resolvers: slices.Clone(opts.Resolvers), marker: opts.CommentMarker, log: opts.Logger}
-	if w.marker == "" {
-		w.marker = defaultMarker
-	}
+	w := &writeBack{next: opts.Next, resolvers: slices.Clone(opts.Resolvers), log: opts.Logger}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -81,7 +77,6 @@ type writeBack struct {
 	next      remediate.StatusWriter
 	resolvers []Resolver
 	skip      []string
-	marker    string
 	log       *slog.Logger
 }
 
@@ -96,15 +91,11 @@ func (w *writeBack) WriteStatus(ctx context.Context, u remediate.StatusUpdate) e
 			errs = append(errs, err)
 		}
 	}
-	if u.StatusID != remediate.StatusResolved {
+	if !u.Remediated() || u.Remediator == "" || slices.Contains(w.skip, u.Remediator) {
 		return errors.Join(errs...)
 	}
-	name, text, ok := parseWriteBack(w.marker, u.Comment)
-	if !ok || slices.Contains(w.skip, name) {
-		return errors.Join(errs...)
-	}
-	note := "remediated by " + name
-	if text != "" {
+	note := "remediated by " + u.Remediator
+	if text := strings.TrimSpace(u.Text); text != "" {
 		note += ": " + text
 	}
 	for _, r := range w.resolvers {
@@ -114,26 +105,4 @@ func (w *writeBack) WriteStatus(ctx context.Context, u remediate.StatusUpdate) e
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// parseWriteBack reads the remediator name and the text of an engine
-// comment "[<marker> plan=<id>] Resolved (<name>): <text>".
-func parseWriteBack(marker, comment string) (name, text string, ok bool) {
-	rest, ok := strings.CutPrefix(comment, "["+marker+" plan=")
-	if !ok {
-		return "", "", false
-	}
-	_, rest, ok = strings.Cut(rest, "] ")
-	if !ok {
-		return "", "", false
-	}
-	_, rest, ok = strings.Cut(rest, " (")
-	if !ok {
-		return "", "", false
-	}
-	name, text, ok = strings.Cut(rest, "):")
-	if !ok || name == "" || strings.ContainsAny(name, " ()") {
-		return "", "", false
-	}
-	return name, strings.TrimSpace(text), true
 }
