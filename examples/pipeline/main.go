@@ -75,7 +75,7 @@ type config struct {
 	Demo       bool
 	Serve      bool
 	PrintEvent bool
-	Verbose    bool
+	Quiet      bool
 }
 
 func main() {
@@ -89,12 +89,12 @@ func main() {
 	flag.BoolVar(&cfg.Demo, "demo", false, "post the fixtures to the listener, print the plans, then exit (with -serve: keep serving)")
 	flag.BoolVar(&cfg.Serve, "serve", false, "with -demo, keep serving afterwards")
 	flag.BoolVar(&cfg.PrintEvent, "print-event-pattern", false, "print the EventBridge rule pattern selecting the findings the rules route, and exit")
-	flag.BoolVar(&cfg.Verbose, "v", false, "log every engine decision")
+	flag.BoolVar(&cfg.Quiet, "quiet", false, "log only warnings and errors (by default every delivery and engine decision, with its plan, is logged)")
 	flag.Parse()
 
-	level := slog.LevelWarn
-	if cfg.Verbose {
-		level = slog.LevelInfo
+	level := slog.LevelInfo
+	if cfg.Quiet {
+		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
