@@ -3,6 +3,7 @@ package fakeaws_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -181,4 +182,140 @@ func TestELBv2Deregister(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Errorf("unknown target group: %v", err)
 	}
+}
+
+func TestAutoScalingAttachInstances(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, fakeaws.Options{})
+	tg := seedFleet(t, srv)
+	a := srv.AutoScaling(admin, region)
+	e := srv.EC2(admin, region)
+	c := autoscaling.NewFromConfig(srv.AWSConfig(admin, region))
+	ctx := t.Context()
+
+	// Detach without decrementing (a replacement is launched), then attach
+	// back: the round trip of an isolation and its rollback.
+	_, err := c.DetachInstances(ctx, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String("web-asg"),
+		InstanceIds: []string{"i-0aaa"}, ShouldDecrementDesiredCapacity: aws.Bool(false)})
+	must(t, err)
+	srv.ResetRequests()
+	_, err = c.AttachInstances(ctx, &autoscaling.AttachInstancesInput{AutoScalingGroupName: aws.String("web-asg"),
+		InstanceIds: []string{"i-0aaa"}})
+	must(t, err)
+	calls := srv.Calls(fakeaws.ServiceAutoScaling, "AttachInstances")
+	if len(calls) != 1 {
+		t.Fatalf("%d AttachInstances requests", len(calls))
+	}
+	if req := calls[0]; req.Param("Version") != "2011-01-01" || req.Param("AutoScalingGroupName") != "web-asg" ||
+		req.Param("InstanceIds.member.1") != "i-0aaa" || req.Param("InstanceIds.member.2") != "" || !req.Succeeded() {
+		t.Errorf("AttachInstances request = %v (status %d)", req.Params, req.Status)
+	}
+	if got := srv.IAMActions(); !slices.Equal(got, []string{"autoscaling:AttachInstances"}) {
+		t.Errorf("IAM actions = %v", got)
+	}
+	g, _ := a.Group("web-asg")
+	if g.DesiredCapacity != 4 || len(g.Instances) != 4 {
+		t.Errorf("after attach: desired %d, %d instances, want 4 and 4 (AWS adds the attached instances to the desired capacity)", g.DesiredCapacity, len(g.Instances))
+	}
+	if in, ok := groupMember(g, "i-0aaa"); !ok || in.LifecycleState != "InService" || in.HealthStatus != "Healthy" || in.AvailabilityZone != region+"a" {
+		t.Errorf("attached member = %+v (%v)", in, ok)
+	}
+	if last := g.Activities[len(g.Activities)-1]; last.Description != "Attaching an existing EC2 instance: i-0aaa" {
+		t.Errorf("activity = %+v", last)
+	}
+	if tags := e.Tags("i-0aaa"); tags["aws:autoscaling:groupName"] != "web-asg" {
+		t.Errorf("instance tags = %v", tags)
+	}
+	d, err := c.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: []string{"i-0aaa"}})
+	must(t, err)
+	if len(d.AutoScalingInstances) != 1 || aws.ToString(d.AutoScalingInstances[0].AutoScalingGroupName) != "web-asg" ||
+		aws.ToString(d.AutoScalingInstances[0].LifecycleState) != "InService" {
+		t.Errorf("DescribeAutoScalingInstances = %+v", d.AutoScalingInstances)
+	}
+	// Registered again in the group's target group on the group's port;
+	// the port-override registration (9090) is the user's, not the
+	// group's, and stays drained.
+	tgNow, _ := srv.ELBv2(admin, region).TargetGroup(tg.ARN)
+	states := map[string]string{}
+	for _, tt := range tgNow.Targets {
+		if tt.ID == "i-0aaa" {
+			states[fmt.Sprint(tt.Port)] = tt.State
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"8080": "initial", "9090": "draining"}, states); diff != "" {
+		t.Errorf("i-0aaa registrations (-want +got):\n%s", diff)
+	}
+
+	// Refusals, each leaving the group unchanged.
+	e.AddInstance(fakeaws.Instance{ID: "i-0stopped", State: "stopped"})
+	e.AddInstance(fakeaws.Instance{ID: "i-0zoneb", AvailabilityZone: region + "b"})
+	e.AddInstance(fakeaws.Instance{ID: "i-0free1"})
+	e.AddInstance(fakeaws.Instance{ID: "i-0free2"})
+	e.AddInstance(fakeaws.Instance{ID: "i-0free3"})
+	e.AddInstance(fakeaws.Instance{ID: "i-0other"})
+	a.AddGroup(fakeaws.AutoScalingGroup{Name: "other-asg", Instances: []fakeaws.AutoScalingInstance{{InstanceID: "i-0other"}}})
+	many := make([]string, 21)
+	for i := range many {
+		many[i] = fmt.Sprintf("i-%017d", i)
+	}
+	for _, tc := range []struct {
+		name, group string
+		ids         []string
+	}{
+		{"already a member", "web-asg", []string{"i-0aaa"}},
+		{"member of another group", "web-asg", []string{"i-0other"}},
+		{"not running", "web-asg", []string{"i-0stopped"}},
+		{"unknown instance", "web-asg", []string{"i-0nope"}},
+		{"zone not in the group", "web-asg", []string{"i-0zoneb"}},
+		{"beyond the maximum size", "web-asg", []string{"i-0free1", "i-0free2", "i-0free3"}},
+		{"more than 20 ids", "web-asg", many},
+		{"unknown group", "nope", []string{"i-0free1"}},
+	} {
+		before, _ := a.Group("web-asg")
+		_, err := c.AttachInstances(ctx, &autoscaling.AttachInstancesInput{AutoScalingGroupName: aws.String(tc.group), InstanceIds: tc.ids})
+		if apiCode(err) != "ValidationError" {
+			t.Errorf("%s: error %v, want ValidationError", tc.name, err)
+		}
+		if after, _ := a.Group("web-asg"); !cmp.Equal(before, after) {
+			t.Errorf("%s: the refused call changed the group:\n%s", tc.name, cmp.Diff(before, after))
+		}
+	}
+	// Within the maximum size, two at once.
+	_, err = c.AttachInstances(ctx, &autoscaling.AttachInstancesInput{AutoScalingGroupName: aws.String("web-asg"),
+		InstanceIds: []string{"i-0free1", "i-0free2"}})
+	must(t, err)
+	if g, _ := a.Group("web-asg"); g.DesiredCapacity != 6 || len(g.Instances) != 6 {
+		t.Errorf("after attaching two: desired %d, %d instances", g.DesiredCapacity, len(g.Instances))
+	}
+}
+
+// A group whose target groups are in another VPC refuses the instance.
+func TestAutoScalingAttachChecksTargetGroupVPC(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, fakeaws.Options{})
+	e := srv.EC2(admin, region)
+	e.AddVPC(fakeaws.VPC{ID: "vpc-0app"})
+	e.AddVPC(fakeaws.VPC{ID: "vpc-0lab"})
+	e.AddInstance(fakeaws.Instance{ID: "i-0lab", VPCID: "vpc-0lab"})
+	e.AddInstance(fakeaws.Instance{ID: "i-0app", VPCID: "vpc-0app"})
+	tg := srv.ELBv2(admin, region).AddTargetGroup(fakeaws.TargetGroup{Name: "app", Port: 443, VPCID: "vpc-0app"})
+	srv.AutoScaling(admin, region).AddGroup(fakeaws.AutoScalingGroup{Name: "app-asg", MaxSize: 3, TargetGroupARNs: []string{tg.ARN}})
+	c := autoscaling.NewFromConfig(srv.AWSConfig(admin, region))
+	_, err := c.AttachInstances(t.Context(), &autoscaling.AttachInstancesInput{AutoScalingGroupName: aws.String("app-asg"), InstanceIds: []string{"i-0lab"}})
+	wantCode(t, err, "ValidationError")
+	_, err = c.AttachInstances(t.Context(), &autoscaling.AttachInstancesInput{AutoScalingGroupName: aws.String("app-asg"), InstanceIds: []string{"i-0app"}})
+	must(t, err)
+	got, _ := srv.ELBv2(admin, region).TargetGroup(tg.ARN)
+	if len(got.Targets) != 1 || got.Targets[0].ID != "i-0app" || got.Targets[0].Port != 443 {
+		t.Errorf("targets = %+v", got.Targets)
+	}
+}
+
+func groupMember(g fakeaws.AutoScalingGroup, id string) (fakeaws.AutoScalingInstance, bool) {
+	for _, in := range g.Instances {
+		if in.InstanceID == id {
+			return in, true
+		}
+	}
+	return fakeaws.AutoScalingInstance{}, false
 }

@@ -116,6 +116,36 @@ func (a *AutoScaling) AddGroup(g AutoScalingGroup) AutoScalingGroup {
 	return asgView(&st)
 }
 
+// SetTargetGroups sets the ELBv2 target groups attached to a group (as
+// AttachLoadBalancerTargetGroups would, without registering the current
+// members). It panics when the group does not exist.
+func (a *AutoScaling) SetTargetGroups(group string, arns []string) {
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	g, ok := a.s.reg(a.account, a.region).asg.groups.get(group)
+	if !ok {
+		panic(fmt.Sprintf("fakeaws: no Auto Scaling group %s", group))
+	}
+	g.TargetGroupARNs = slices.Clone(arns)
+}
+
+// DeleteGroup deletes a group as a forced DeleteAutoScalingGroup would,
+// but leaves its instances running and registered (as if detached first):
+// for tests of code that finds a group gone.
+func (a *AutoScaling) DeleteGroup(name string) {
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	rs := a.s.reg(a.account, a.region)
+	if g, ok := rs.asg.groups.get(name); ok {
+		for _, in := range g.Instances {
+			if m := rs.ec2.tags[in.InstanceID]; m != nil {
+				delete(m, "aws:autoscaling:groupName")
+			}
+		}
+	}
+	rs.asg.groups.del(name)
+}
+
 // Group returns the current state of a group.
 func (a *AutoScaling) Group(name string) (AutoScalingGroup, bool) {
 	a.s.mu.Lock()
@@ -273,6 +303,8 @@ func (s *Server) asgDispatch(c *call) (any, *apiError) {
 		return out, nil
 	case "DetachInstances", "EnterStandby", "ExitStandby", "SetInstanceProtection":
 		return s.asgMembership(c, rs)
+	case "AttachInstances":
+		return s.asgAttach(c, rs)
 	}
 	return nil, unknownAction(c)
 }
@@ -389,4 +421,76 @@ func (s *Server) asgMembership(c *call, rs *regionState) (any, *apiError) {
 		}
 	}
 	return out, nil
+}
+
+// maxAttach is AttachInstances' limit on instance ids per call.
+const maxAttach = 20
+
+// asgAttach implements AttachInstances: every instance must exist in EC2,
+// be running, belong to no group and sit in one of the group's
+// Availability Zones (and in the VPC of the group's target groups); the
+// desired capacity grows by the number attached, which must stay within the
+// maximum size. The instances are InService at once (there are no
+// lifecycle hooks), carry the aws:autoscaling:groupName tag and are
+// registered in the group's target groups on the group's port. The output
+// is empty, as in AWS; the activity is kept on the group.
+func (s *Server) asgAttach(c *call, rs *regionState) (any, *apiError) {
+	name, err := required(c, "AutoScalingGroupName")
+	if err != nil {
+		return nil, err
+	}
+	g, ok := rs.asg.groups.get(name)
+	if !ok {
+		return nil, asgValidation("AutoScalingGroup name not found - AutoScalingGroup %s not found", name)
+	}
+	var ids []string
+	for _, id := range list(c.form, "InstanceIds.member") {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > maxAttach {
+		return nil, asgValidation("The number of instance ids that may be passed in is limited to %d", maxAttach)
+	}
+	for _, id := range ids {
+		it, ok := rs.ec2.instances.get(id)
+		if !ok {
+			return nil, asgValidation("Instance Validation Error: instance %s does not exist in %s.", id, c.region)
+		}
+		if it.state != "running" {
+			return nil, asgValidation("Instance %s is in the %s state; only running instances can be attached.", id, it.state)
+		}
+		for _, o := range rs.asg.groups.all() {
+			if asgIndex(o, id) >= 0 {
+				return nil, asgValidation("The instance %s is already part of Auto Scaling group %s.", id, o.Name)
+			}
+		}
+		if !slices.Contains(g.AvailabilityZones, it.az) {
+			return nil, asgValidation("Instance %s is in Availability Zone %s, which is not one of the group's zones %v.", id, it.az, g.AvailabilityZones)
+		}
+		for _, arn := range g.TargetGroupARNs {
+			if tg, ok := rs.elb.groups.get(arn); ok && tg.VPCID != "" && tg.VPCID != it.vpc {
+				return nil, asgValidation("Instance %s is in %s, but target group %s of the group is in %s.", id, it.vpc, tg.Name, tg.VPCID)
+			}
+		}
+	}
+	n := int32(len(ids))
+	if g.DesiredCapacity+n > g.MaxSize {
+		return nil, asgValidation("Attaching %d instance(s) would make the desired capacity (%d) exceed the group's maximum size (%d).",
+			n, g.DesiredCapacity+n, g.MaxSize)
+	}
+	now := s.now()
+	for _, id := range ids {
+		it, _ := rs.ec2.instances.get(id)
+		g.Instances = append(g.Instances, AutoScalingInstance{InstanceID: id, LifecycleState: "InService", HealthStatus: "Healthy",
+			AvailabilityZone: it.az})
+		_ = applyTags(rs.ec2, id, [][2]string{{"aws:autoscaling:groupName", g.Name}})
+		s.elbRegisterToAll(rs, g.TargetGroupARNs, id)
+		g.Activities = append(g.Activities, Activity{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", s.next("activity"), 0xfa4e),
+			Description: "Attaching an existing EC2 instance: " + id,
+			Cause:       fmt.Sprintf("At %s an instance was added in response to a user request (AttachInstances of %s)", now.Format(time.RFC3339), id),
+			StatusCode:  "InProgress", Time: now})
+	}
+	g.DesiredCapacity += n
+	return nil, nil
 }

@@ -37,7 +37,8 @@
 //     Authorize/RevokeSecurityGroupIngress/Egress (by rule ids, or by
 //     IpPermissions with the default-VPC "Return false +
 //     UnknownIpPermissions" and non-default-VPC InvalidPermission.NotFound
-//     behaviours), CreateTags, DeleteTags, DescribeTags, CreateSnapshot,
+//     behaviours), ModifySecurityGroupRules (in place: the rule keeps its
+//     id), CreateTags, DeleteTags, DescribeTags, CreateSnapshot,
 //     CreateSnapshots, DescribeSnapshots, DescribeVolumes,
 //     DescribeIamInstanceProfileAssociations, AssociateIamInstanceProfile,
 //     ReplaceIamInstanceProfileAssociation, DisassociateIamInstanceProfile,
@@ -57,7 +58,10 @@
 //   - Auto Scaling (awsQuery, 2011-01-01): DescribeAutoScalingInstances,
 //     DescribeAutoScalingGroups, DetachInstances, EnterStandby, ExitStandby,
 //     SetInstanceProtection (replacements launched when the desired capacity
-//     is kept; target groups drained).
+//     is kept; target groups drained), AttachInstances (running instances of
+//     no other group, in the group's zones; desired capacity grows by the
+//     number attached, within the maximum size; InService at once;
+//     registered in the group's target groups).
 //   - ELBv2 (awsQuery, 2015-12-01): DescribeTargetGroups, DescribeTargetHealth,
 //     DeregisterTargets (targets go "draining"; an id and port that are not
 //     registered, such as a port-override registration deregistered without

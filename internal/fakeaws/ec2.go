@@ -39,6 +39,8 @@ func (s *Server) ec2Dispatch(c *call) (any, *apiError) {
 		return s.ec2Revoke(c, st, false)
 	case "RevokeSecurityGroupEgress":
 		return s.ec2Revoke(c, st, true)
+	case "ModifySecurityGroupRules":
+		return s.ec2ModifySecurityGroupRules(c, st)
 	case "CreateTags":
 		return s.ec2CreateTags(c, st)
 	case "DeleteTags":
@@ -1277,6 +1279,152 @@ func (s *Server) ec2Revoke(c *call, st *ec2State, egress bool) (any, *apiError) 
 	out.Return = len(out.Unknown) == 0
 	reevaluateGroup(st, g.id)
 	return out, nil
+}
+
+// ec2ModifySecurityGroupRules replaces rules of a group in place: each
+// SecurityGroupRule.N names a rule id and gives its new protocol, ports,
+// peer (exactly one of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupId)
+// and description. The rule keeps its id, which is why revoking by id alone
+// can hit a rule that has changed since it was read. The whole call fails
+// when any update is invalid.
+func (s *Server) ec2ModifySecurityGroupRules(c *call, st *ec2State) (any, *apiError) {
+	id, err := required(c, "GroupId")
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.group(st, id)
+	if err != nil {
+		return nil, err
+	}
+	updates := subs(c.form, "SecurityGroupRule")
+	if len(updates) == 0 {
+		return nil, missingParam(c.svc, "SecurityGroupRule")
+	}
+	type update struct {
+		egress bool
+		index  int
+		rule   Rule
+	}
+	var ups []update
+	for _, u := range updates {
+		rid := u.Get("SecurityGroupRuleId")
+		if rid == "" {
+			return nil, missingParam(c.svc, "SecurityGroupRuleId")
+		}
+		up := update{index: -1}
+		for i, r := range g.ingress {
+			if r.ID == rid {
+				up.index = i
+			}
+		}
+		for i, r := range g.egress {
+			if r.ID == rid {
+				up.index, up.egress = i, true
+			}
+		}
+		if up.index < 0 {
+			return nil, errf(400, "InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist in %s", rid, g.id)
+		}
+		req := sub(u, "SecurityGroupRule")
+		rule, err := s.ruleRequest(c, st, req)
+		if err != nil {
+			return nil, err
+		}
+		rule.ID = rid
+		up.rule = rule
+		ups = append(ups, up)
+	}
+	for i, up := range ups {
+		existing := g.ingress
+		if up.egress {
+			existing = g.egress
+		}
+		for _, e := range existing {
+			if e.ID != up.rule.ID && sameRule(e, up.rule) {
+				return nil, errf(400, "InvalidPermission.Duplicate", "the specified rule \"%s\" already exists", ruleString(up.rule))
+			}
+		}
+		for _, o := range ups[:i] {
+			if o.egress == up.egress && sameRule(o.rule, up.rule) {
+				return nil, errf(400, "InvalidPermission.Duplicate", "the specified rule \"%s\" is listed twice", ruleString(up.rule))
+			}
+		}
+	}
+	for _, up := range ups {
+		if up.egress {
+			g.egress[up.index] = up.rule
+		} else {
+			g.ingress[up.index] = up.rule
+		}
+	}
+	reevaluateGroup(st, g.id)
+	return &xReturn{Return: true}, nil
+}
+
+// ruleRequest parses a SecurityGroupRuleRequest (ModifySecurityGroupRules).
+func (s *Server) ruleRequest(c *call, st *ec2State, req url.Values) (Rule, *apiError) {
+	proto, ok := normProtocol(req.Get("IpProtocol"))
+	if !ok {
+		return Rule{}, errf(400, "InvalidParameterValue", "Invalid value '%s' for IP protocol. Unknown protocol.", req.Get("IpProtocol"))
+	}
+	r := Rule{Protocol: proto, FromPort: -1, ToPort: -1, Description: req.Get("Description")}
+	if proto != "-1" {
+		sc := &call{svc: c.svc, form: req}
+		from, hasFrom, err := int32Param(sc, "FromPort")
+		if err != nil {
+			return Rule{}, err
+		}
+		to, hasTo, err := int32Param(sc, "ToPort")
+		if err != nil {
+			return Rule{}, err
+		}
+		if proto == "tcp" || proto == "udp" {
+			if !hasFrom || !hasTo {
+				return Rule{}, errf(400, "InvalidParameterValue", "Invalid value 'null' for fromPort/toPort. Ports must be specified for %s", proto)
+			}
+			if from < 0 || to > 65535 || from > to {
+				return Rule{}, errf(400, "InvalidParameterValue", "Invalid port range %d-%d", from, to)
+			}
+		}
+		if hasFrom {
+			r.FromPort = from
+		}
+		if hasTo {
+			r.ToPort = to
+		}
+	}
+	peers := 0
+	if v := req.Get("CidrIpv4"); v != "" {
+		pfx, err := netip.ParsePrefix(v)
+		if err != nil || !pfx.Addr().Is4() {
+			return Rule{}, errf(400, "InvalidParameterValue", "CIDR block %s is malformed", v)
+		}
+		r.CIDRv4 = pfx.String()
+		peers++
+	}
+	if v := req.Get("CidrIpv6"); v != "" {
+		pfx, err := netip.ParsePrefix(v)
+		if err != nil || !pfx.Addr().Is6() {
+			return Rule{}, errf(400, "InvalidParameterValue", "CIDR block %s is malformed", v)
+		}
+		r.CIDRv6 = pfx.String()
+		peers++
+	}
+	if v := req.Get("PrefixListId"); v != "" {
+		r.PrefixListID = v
+		peers++
+	}
+	if v := req.Get("ReferencedGroupId"); v != "" {
+		if _, err := s.group(st, v); err != nil {
+			return Rule{}, err
+		}
+		r.ReferencedGroupID = v
+		peers++
+	}
+	if peers != 1 {
+		return Rule{}, errf(400, "InvalidParameterCombination", "Exactly one of CidrIpv4, CidrIpv6, PrefixListId and ReferencedGroupId must be specified for a security group rule")
+	}
+	return r, nil
 }
 
 // ---- tags ----

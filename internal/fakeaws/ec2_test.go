@@ -644,3 +644,64 @@ func TestLargeResponsesOnReusedConnections(t *testing.T) {
 		}
 	}
 }
+
+// ModifySecurityGroupRules changes a rule in place: same id, new
+// properties; duplicates and unknown ids are refused without changing
+// anything.
+func TestEC2ModifySecurityGroupRules(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, fakeaws.Options{})
+	e := srv.EC2(admin, region)
+	e.AddVPC(fakeaws.VPC{ID: "vpc-0mod"})
+	g := e.AddSecurityGroup(fakeaws.SecurityGroup{ID: "sg-0mod", Name: "mod", VPCID: "vpc-0mod",
+		Ingress: []fakeaws.Rule{
+			{ID: "sgr-0000000000000ssh", Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRv4: "0.0.0.0/0"},
+			{ID: "sgr-000000000000http", Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRv4: "10.0.0.0/8"},
+		}})
+	c := ec2.NewFromConfig(srv.AWSConfig(admin, region))
+	ctx := t.Context()
+	upd := func(id, cidr, desc string) ec2types.SecurityGroupRuleUpdate {
+		return ec2types.SecurityGroupRuleUpdate{SecurityGroupRuleId: aws.String(id), SecurityGroupRule: &ec2types.SecurityGroupRuleRequest{
+			IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), CidrIpv4: aws.String(cidr), Description: aws.String(desc)}}
+	}
+	out, err := c.ModifySecurityGroupRules(ctx, &ec2.ModifySecurityGroupRulesInput{GroupId: aws.String(g.ID),
+		SecurityGroupRules: []ec2types.SecurityGroupRuleUpdate{upd("sgr-0000000000000ssh", "198.51.100.0/24", "office")}})
+	must(t, err)
+	if !aws.ToBool(out.Return) {
+		t.Error("Return = false")
+	}
+	req := srv.Calls(fakeaws.ServiceEC2, "ModifySecurityGroupRules")[0]
+	if req.Param("SecurityGroupRule.1.SecurityGroupRuleId") != "sgr-0000000000000ssh" ||
+		req.Param("SecurityGroupRule.1.SecurityGroupRule.CidrIpv4") != "198.51.100.0/24" {
+		t.Errorf("request = %v", req.Params)
+	}
+	want := []fakeaws.Rule{
+		{ID: "sgr-0000000000000ssh", Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRv4: "198.51.100.0/24", Description: "office"},
+		{ID: "sgr-000000000000http", Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRv4: "10.0.0.0/8"},
+	}
+	got, _ := e.SecurityGroup(g.ID)
+	if diff := cmp.Diff(want, got.Ingress); diff != "" {
+		t.Errorf("ingress (-want +got):\n%s", diff)
+	}
+	// The same rule id is still what DescribeSecurityGroupRules returns,
+	// with the new source.
+	rules, err := c.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{SecurityGroupRuleIds: []string{"sgr-0000000000000ssh"}})
+	must(t, err)
+	if len(rules.SecurityGroupRules) != 1 || aws.ToString(rules.SecurityGroupRules[0].CidrIpv4) != "198.51.100.0/24" {
+		t.Errorf("described = %+v", rules.SecurityGroupRules)
+	}
+	for name, u := range map[string]ec2types.SecurityGroupRuleUpdate{
+		"InvalidPermission.Duplicate":         upd("sgr-000000000000http", "198.51.100.0/24", ""),
+		"InvalidSecurityGroupRuleId.NotFound": upd("sgr-0000000000nope00", "0.0.0.0/0", ""),
+	} {
+		_, err := c.ModifySecurityGroupRules(ctx, &ec2.ModifySecurityGroupRulesInput{GroupId: aws.String(g.ID), SecurityGroupRules: []ec2types.SecurityGroupRuleUpdate{u}})
+		wantCode(t, err, name)
+	}
+	_, err = c.ModifySecurityGroupRules(ctx, &ec2.ModifySecurityGroupRulesInput{GroupId: aws.String(g.ID),
+		SecurityGroupRules: []ec2types.SecurityGroupRuleUpdate{{SecurityGroupRuleId: aws.String("sgr-000000000000http"),
+			SecurityGroupRule: &ec2types.SecurityGroupRuleRequest{IpProtocol: aws.String("-1"), CidrIpv4: aws.String("0.0.0.0/0"), CidrIpv6: aws.String("::/0")}}}})
+	wantCode(t, err, "InvalidParameterCombination")
+	if after, _ := e.SecurityGroup(g.ID); !cmp.Equal(want, after.Ingress) {
+		t.Errorf("refused updates changed the group: %+v", after.Ingress)
+	}
+}

@@ -18,12 +18,14 @@ func FuzzServeHTTP(f *testing.F) {
 	seeds := []struct{ service, method, path, body string }{
 		{"ec2", "POST", "/", "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag:Env&Filter.1.Value.1=*"},
 		{"ec2", "POST", "/", "Action=RevokeSecurityGroupIngress&Version=2016-11-15&GroupId=sg-1&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0"},
+		{"ec2", "POST", "/", "Action=ModifySecurityGroupRules&Version=2016-11-15&GroupId=sg-1&SecurityGroupRule.1.SecurityGroupRuleId=sgr-1&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=tcp&SecurityGroupRule.1.SecurityGroupRule.FromPort=22&SecurityGroupRule.1.SecurityGroupRule.ToPort=22&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=10.0.0.0/8"},
 		{"ec2", "POST", "/", "Action=ModifyInstanceAttribute&Version=2016-11-15&InstanceId=i-0seed&Attribute=disableApiTermination&Value=true"},
 		{"ec2", "POST", "/", "Action=CreateSnapshots&Version=2016-11-15&InstanceSpecification.InstanceId=i-0seed&CopyTagsFromSource=volume"},
 		{"iam", "POST", "/", "Action=PutUserPolicy&Version=2010-05-08&UserName=bob&PolicyName=p&PolicyDocument=%7B%22Statement%22%3A%5B%5D%7D"},
 		{"iam", "POST", "/", "Action=ListAccessKeys&Version=2010-05-08&UserName=bob&MaxItems=1&Marker=eA"},
 		{"sts", "POST", "/", "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::222222222222:role/r&RoleSessionName=s"},
 		{"autoscaling", "POST", "/", "Action=DetachInstances&Version=2011-01-01&AutoScalingGroupName=g&InstanceIds.member.1=i-0seed&ShouldDecrementDesiredCapacity=false"},
+		{"autoscaling", "POST", "/", "Action=AttachInstances&Version=2011-01-01&AutoScalingGroupName=g&InstanceIds.member.1=i-0seed"},
 		{"elasticloadbalancing", "POST", "/", "Action=DeregisterTargets&Version=2015-12-01&TargetGroupArn=x&Targets.member.1.Id=i-1"},
 		{"s3", "PUT", "/bucket?publicAccessBlock", "<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>"},
 		{"s3", "PUT", "/v20180820/configuration/publicAccessBlock", "<PublicAccessBlockConfiguration/>"},
@@ -37,6 +39,7 @@ func FuzzServeHTTP(f *testing.F) {
 	defer srv.Close()
 	e := srv.EC2("111111111111", "us-east-1")
 	e.AddInstance(Instance{ID: "i-0seed"})
+	srv.AutoScaling("111111111111", "us-east-1").AddGroup(AutoScalingGroup{Name: "g", MaxSize: 4})
 	srv.S3("111111111111").AddBucket(Bucket{Name: "bucket"})
 	srv.SecurityHub("111111111111", "us-east-1").AddFinding([]byte(`{"metadata":{"uid":"m-1"}}`))
 	srv.mu.Lock()

@@ -15,16 +15,33 @@
 //     recorded.
 //   - [RevokeOpenIngress] ("ec2-revoke-open-ingress"): revoke ingress rules
 //     open to 0.0.0.0/0 or ::/0 by rule id, and verify.
+//   - [RollbackRevokedIngress] ("ec2-revoke-open-ingress-rollback"):
+//     authorize the revoked rules again, from the rule descriptions the
+//     revoke plan recorded.
 //   - [ContainCredentials] ("iam-contain-credentials"): deactivate an access
 //     key, revoke sessions, delete a console password; verify each.
 //   - [BlockBucketPublicAccess] ("s3-block-public-access") and
-//     [BlockAccountPublicAccess] ("s3-account-block-public-access").
+//     [BlockAccountPublicAccess] ("s3-account-block-public-access"), and
+//     their rollbacks [RollbackBucketPublicAccess]
+//     ("s3-block-public-access-rollback") and [RollbackAccountPublicAccess]
+//     ("s3-account-block-public-access-rollback"): restore the
+//     configuration the block plan recorded, or delete it when there was
+//     none.
+//
+// The isolation keeps its prior state on the instance, so its rollback
+// needs nothing else. A revoked rule or an account has nowhere to keep one:
+// those rollbacks read the plan applied for the same finding from the
+// engine's journal ([PlanJournal], [RegistryOptions.Journal]).
 //
 // Each follows the [remediate.Remediator] contract: Plan reads live state
 // and lists only what is left to do (so planning again after a successful
 // Apply finds nothing: ErrNotApplicable), Apply re-checks live state before
 // every change and reports already-done changes as such, so applying a plan
-// again after a failure half-way finishes it. Each declares the IAM actions
+// again after a failure half-way finishes it. Apply works from the plan
+// alone, as decoded from the journal (possibly days later, in another
+// process, under a changed configuration): the tag prefix of an isolation
+// and the policy name of a session revocation are the plan's, and a rule is
+// revoked only while it still has the properties the plan recorded. Each declares the IAM actions
 // it may call (Permissions), and each action file defines the narrow client
 // interfaces it calls through (IsolateEC2API, RevokeEC2API, ...), with
 // compile-time checks that the SDK clients satisfy them.

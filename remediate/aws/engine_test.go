@@ -3,6 +3,7 @@ package aws_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +230,40 @@ func TestEngineRecordsPermanentFailure(t *testing.T) {
 	got, _ := hub.Finding(remediate.RefOf(f).MetadataUID)
 	if got.StatusID != int32(remediate.StatusNew) || !strings.Contains(got.Comment, "UnauthorizedOperation") {
 		t.Errorf("finding status %d comment %q", got.StatusID, got.Comment)
+	}
+}
+
+// The rollbacks of revocations and blocks load from a rule file once the
+// registry has the engine's journal.
+func TestRegistryRollbacks(t *testing.T) {
+	store := openStore(t)
+	reg := remaws.Registry(remaws.StaticConfig(srvConfig(t)), nil, func(o *remaws.RegistryOptions) { o.Journal = store })
+	rs, err := remediate.LoadRules("r.yaml", []byte(`
+remediators:
+  ec2-revoke-open-ingress-rollback: {classes: [2003]}
+  s3-account-block-public-access-rollback: {classes: [2003]}
+rules:
+  - {name: a, remediator: ec2-revoke-open-ingress-rollback}
+  - {name: b, remediator: s3-block-public-access-rollback}
+  - {name: c, remediator: s3-account-block-public-access-rollback}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rs.Rules {
+		names = append(names, r.Remediator.Name())
+	}
+	if want := []string{remaws.NameRevokeRollback, remaws.NameBucketBlockRollback, remaws.NameAccountBlockRollback}; !slices.Equal(names, want) {
+		t.Errorf("remediators %v, want %v", names, want)
+	}
+	_, err = remediate.LoadRules("r.yaml", []byte(`
+remediators:
+  s3-block-public-access-rollback: {undo: x}
+rules:
+  - {name: a, remediator: s3-block-public-access-rollback}
+`), reg)
+	if !errors.Is(err, remaws.ErrConfig) {
+		t.Errorf("unknown parameter: %v", err)
 	}
 }

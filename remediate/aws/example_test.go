@@ -13,6 +13,7 @@ import (
 	"github.com/ocsfhub/ocsfhub/ocsf"
 	"github.com/ocsfhub/ocsfhub/remediate"
 	remaws "github.com/ocsfhub/ocsfhub/remediate/aws"
+	"github.com/ocsfhub/ocsfhub/remediate/boltstore"
 )
 
 // exampleFinding reads a fixture of the repository (examples run in the
@@ -279,6 +280,155 @@ func ExampleNewRollbackIsolation() {
 	// applied ec2:ModifyNetworkInterfaceAttribute: restore the security groups of eni-0000000fa4e000001: sg-0000000fa4e000001
 	// applied ec2:DeleteTags: remove the isolation tags (7)
 	// groups: true tags: 0
+}
+
+// exampleEngine applies r to f through an engine on a store in dir, as the
+// service does, and returns the store: the journal rollbacks read.
+func exampleEngine(dir string, r remediate.Remediator, f ocsf.Finding) (*boltstore.Store, error) {
+	ctx := context.Background()
+	store, err := boltstore.Open(filepath.Join(dir, "remediate.db"), nil)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := remediate.New(store, remediate.Options{Rules: []remediate.Rule{{Name: "forward", Remediator: r, Mode: remediate.ModeAutomatic}}})
+	if err == nil {
+		err = eng.Accept(ctx, nil, f)
+	}
+	if err == nil {
+		err = eng.ProcessNext(ctx)
+	}
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// printOutcomes plans and applies r on f, printing each change's outcome,
+// action and id.
+func printOutcomes(r remediate.Remediator, f ocsf.Finding) {
+	ctx := context.Background()
+	p, err := r.Plan(ctx, f)
+	if err != nil {
+		fmt.Println("plan:", err)
+		return
+	}
+	p.ID, p.Remediator, p.Finding = "p-example", r.Name(), remediate.RefOf(f)
+	res, err := r.Apply(ctx, p)
+	if err != nil {
+		fmt.Println("apply:", err)
+		return
+	}
+	for i, o := range res.Outcomes {
+		fmt.Println(o.Status, p.Changes[i].Action, o.Change)
+	}
+}
+
+// Undo a bucket's public access block (after a person suppressed the
+// finding, say): the configuration the block plan recorded in the engine's
+// journal comes back.
+func ExampleNewRollbackBucketPublicAccess() {
+	srv := fakeaws.New(fakeaws.Options{})
+	defer srv.Close()
+	s3state := srv.S3("111122223333")
+	s3state.AddBucket(fakeaws.Bucket{Name: "acme-customer-exports-111122223333", Region: "us-east-1",
+		PublicAccessBlock: &fakeaws.PublicAccessBlock{BlockPublicAcls: true}})
+	src := remaws.StaticConfig(srv.AWSConfig("111122223333", "us-east-1"))
+	f := exampleFinding("cspm-s3-public-access.json")
+
+	dir, err := os.MkdirTemp("", "ocsfhub-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	block, _ := remaws.NewBlockBucketPublicAccess(src, remaws.PublicAccessOptions{})
+	store, err := exampleEngine(dir, block, f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+	b, _ := s3state.Bucket("acme-customer-exports-111122223333")
+	fmt.Printf("blocked: %+v\n", *b.PublicAccessBlock)
+
+	rollback, err := remaws.NewRollbackBucketPublicAccess(src, store, remaws.PublicAccessRollbackOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	printOutcomes(rollback, f)
+	b, _ = s3state.Bucket("acme-customer-exports-111122223333")
+	fmt.Printf("restored: %+v\n", *b.PublicAccessBlock)
+	// Output:
+	// blocked: {BlockPublicAcls:true IgnorePublicAcls:true BlockPublicPolicy:true RestrictPublicBuckets:true}
+	// applied s3:PutBucketPublicAccessBlock restore/acme-customer-exports-111122223333
+	// restored: {BlockPublicAcls:true IgnorePublicAcls:false BlockPublicPolicy:false RestrictPublicBuckets:false}
+}
+
+// Undo an account-level block: the account had none, so it is deleted.
+func ExampleNewRollbackAccountPublicAccess() {
+	srv := fakeaws.New(fakeaws.Options{})
+	defer srv.Close()
+	src := remaws.StaticConfig(srv.AWSConfig("111122223333", "us-east-1"))
+	f := exampleFinding("cspm-s3-account-public-access.json")
+	dir, err := os.MkdirTemp("", "ocsfhub-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	block, _ := remaws.NewBlockAccountPublicAccess(src, remaws.PublicAccessOptions{})
+	store, err := exampleEngine(dir, block, f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+	rollback, _ := remaws.NewRollbackAccountPublicAccess(src, store, remaws.PublicAccessRollbackOptions{})
+	printOutcomes(rollback, f)
+	_, ok := srv.S3("111122223333").AccountPublicAccessBlock()
+	fmt.Println("account-level configuration:", ok)
+	// Output:
+	// applied s3:PutAccountPublicAccessBlock restore-account/111122223333
+	// account-level configuration: false
+}
+
+// Authorize again the rules a revocation removed, from the descriptions its
+// plan recorded in the engine's journal.
+func ExampleNewRollbackRevokedIngress() {
+	srv := fakeaws.New(fakeaws.Options{})
+	defer srv.Close()
+	e := srv.EC2("111122223333", "us-east-1")
+	e.AddSecurityGroup(fakeaws.SecurityGroup{ID: "sg-0f1e2d3c4b5a69788", Name: "bastion", Ingress: []fakeaws.Rule{
+		{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRv4: "0.0.0.0/0", Description: "ssh for the vendor"},
+		{Protocol: "tcp", FromPort: 443, ToPort: 443, CIDRv4: "10.0.0.0/8"},
+	}})
+	src := remaws.StaticConfig(srv.AWSConfig("111122223333", "us-east-1"))
+	f := exampleFinding("cspm-ec2-security-group-open.json")
+	dir, err := os.MkdirTemp("", "ocsfhub-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	revoke, _ := remaws.NewRevokeOpenIngress(src, remaws.RevokeOptions{})
+	store, err := exampleEngine(dir, revoke, f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+	rollback, _ := remaws.NewRollbackRevokedIngress(src, store, remaws.RevokeRollbackOptions{})
+	printOutcomes(rollback, f)
+	g, _ := e.SecurityGroup("sg-0f1e2d3c4b5a69788")
+	for _, r := range g.Ingress {
+		fmt.Printf("%s %d from %s %q\n", r.Protocol, r.FromPort, r.CIDRv4, r.Description)
+	}
+	// Output:
+	// applied ec2:AuthorizeSecurityGroupIngress authorize/sgr-0000000fa4e000001
+	// tcp 443 from 10.0.0.0/8 ""
+	// tcp 22 from 0.0.0.0/0 "ssh for the vendor"
 }
 
 // Read live tags for the engine's tag exclusions.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/ocsfhub/ocsfhub/ocsf"
 	"github.com/ocsfhub/ocsfhub/remediate"
 	remaws "github.com/ocsfhub/ocsfhub/remediate/aws"
+	"github.com/ocsfhub/ocsfhub/remediate/boltstore"
 	"github.com/ocsfhub/ocsfhub/remediate/remediatetest"
 )
 
@@ -163,4 +165,54 @@ func checkDeclared(t *testing.T, srv *fakeaws.Server, declared []string, extra .
 // account.
 func static(srv *fakeaws.Server, account string) remaws.ConfigSource {
 	return remaws.StaticConfig(srv.AWSConfig(account, region))
+}
+
+// openStore opens an engine store in the test's temporary directory.
+func openStore(t *testing.T) *boltstore.Store {
+	t.Helper()
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "r.db"), &boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// journalOf runs f through an engine whose one rule applies r with the
+// given mode, and returns the engine's store: the journal a rollback
+// reads. With ModeAutomatic it fails unless the plan was applied.
+func journalOf(t *testing.T, r remediate.Remediator, mode remediate.Mode, f ocsf.Finding) *boltstore.Store {
+	t.Helper()
+	store := openStore(t)
+	eng, err := remediate.New(store, remediate.Options{Rules: []remediate.Rule{{Name: "forward", Remediator: r, Mode: mode}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Accept(t.Context(), nil, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.ProcessNext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if mode == remediate.ModeAutomatic {
+		recs, err := store.Query(t.Context(), remediate.Query{Decisions: []remediate.Decision{remediate.DecisionApplied}})
+		if err != nil || len(recs) != 1 {
+			all, _ := store.Query(t.Context(), remediate.Query{})
+			t.Fatalf("the engine did not apply %s: %v\n%+v", r.Name(), err, all)
+		}
+	}
+	return store
+}
+
+// suppressed returns f as Security Hub sends it after a person suppressed
+// it: status Suppressed, a newer modified_time, the same metadata.uid.
+func suppressed(t *testing.T, f ocsf.Finding) ocsf.Finding {
+	t.Helper()
+	later := remediate.RefOf(f).ModifiedTime.Add(time.Hour)
+	return remediatetest.Mutate(t, f, func(m map[string]any) {
+		remediatetest.Set(m, "status_id", 3)
+		remediatetest.Set(m, "status", "Suppressed")
+		remediatetest.Set(m, "finding_info.modified_time", later.UnixMilli())
+		remediatetest.Set(m, "finding_info.modified_time_dt", later.Format(time.RFC3339Nano))
+	})
 }

@@ -14,13 +14,24 @@ import (
 
 // Remediator names [Registry] knows.
 const (
-	NameIsolate      = "ec2-isolate"
-	NameRollback     = "ec2-isolate-rollback"
-	NameRevoke       = "ec2-revoke-open-ingress"
-	NameContain      = "iam-contain-credentials"
-	NameBucketBlock  = "s3-block-public-access"
-	NameAccountBlock = "s3-account-block-public-access"
+	NameIsolate              = "ec2-isolate"
+	NameRollback             = "ec2-isolate-rollback"
+	NameRevoke               = "ec2-revoke-open-ingress"
+	NameRevokeRollback       = "ec2-revoke-open-ingress-rollback"
+	NameContain              = "iam-contain-credentials"
+	NameBucketBlock          = "s3-block-public-access"
+	NameBucketBlockRollback  = "s3-block-public-access-rollback"
+	NameAccountBlock         = "s3-account-block-public-access"
+	NameAccountBlockRollback = "s3-account-block-public-access-rollback"
 )
+
+// RegistryOptions configure [Registry].
+type RegistryOptions struct {
+	// Journal is where the rollbacks of revocations and public access
+	// blocks find the plans they undo: the engine's store. Without it, a
+	// rule file configuring one of them fails to load with [ErrConfig].
+	Journal PlanJournal
+}
 
 // Registry returns the factories of this package's remediators for
 // remediate.LoadRules, all acting through src. Parameters in a rule file's
@@ -32,11 +43,51 @@ const (
 //	                           group_name: ocsfhub-isolation, tag_prefix: ocsfhub, classes: [2004]}
 //	ec2-isolate-rollback:     {tag_prefix: ocsfhub, classes: []}
 //	ec2-revoke-open-ingress:  {ports: [22, 3389, "8000-8100"], allowed_ports: [443], classes: []}
+//	ec2-revoke-open-ingress-rollback:        {classes: []}
 //	iam-contain-credentials:  {revoke_sessions: true, delete_login_profile: false, policy_name: ..., classes: [2004]}
 //	s3-block-public-access:   {classes: []}
-//	s3-account-block-public-access: {controls: [S3.1], classes: []}
-func Registry(src ConfigSource, logger *slog.Logger) remediate.Registry {
+//	s3-block-public-access-rollback:         {classes: []}
+//	s3-account-block-public-access:          {controls: [S3.1], classes: []}
+//	s3-account-block-public-access-rollback: {classes: []}
+//
+// The three "-rollback" remediators after a revocation or a block read the
+// plans they undo from [RegistryOptions.Journal]:
+//
+//	store, _ := boltstore.Open(path, nil)
+//	rs, err := remediate.LoadRules(name, data, aws.Registry(cf, logger, func(o *aws.RegistryOptions) {
+//		o.Journal = store
+//	}))
+func Registry(src ConfigSource, logger *slog.Logger, optFns ...func(*RegistryOptions)) remediate.Registry {
+	var o RegistryOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	// rollbackParams are the parameters of the journal-backed rollbacks.
+	type rollbackParams struct {
+		Classes []ocsf.ClassUID `json:"classes"`
+	}
 	return remediate.Registry{
+		NameRevokeRollback: func(raw json.RawMessage) (remediate.Remediator, error) {
+			var p rollbackParams
+			if err := strictJSON(raw, &p); err != nil {
+				return nil, err
+			}
+			return NewRollbackRevokedIngress(src, o.Journal, RevokeRollbackOptions{Classes: p.Classes, Logger: logger})
+		},
+		NameBucketBlockRollback: func(raw json.RawMessage) (remediate.Remediator, error) {
+			var p rollbackParams
+			if err := strictJSON(raw, &p); err != nil {
+				return nil, err
+			}
+			return NewRollbackBucketPublicAccess(src, o.Journal, PublicAccessRollbackOptions{Classes: p.Classes, Logger: logger})
+		},
+		NameAccountBlockRollback: func(raw json.RawMessage) (remediate.Remediator, error) {
+			var p rollbackParams
+			if err := strictJSON(raw, &p); err != nil {
+				return nil, err
+			}
+			return NewRollbackAccountPublicAccess(src, o.Journal, PublicAccessRollbackOptions{Classes: p.Classes, Logger: logger})
+		},
 		NameIsolate: func(raw json.RawMessage) (remediate.Remediator, error) {
 			var p struct {
 				GroupName              string            `json:"group_name"`

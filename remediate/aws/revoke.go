@@ -68,9 +68,12 @@ type RevokeOptions struct {
 // Rules are revoked by SecurityGroupRuleId (found with
 // DescribeSecurityGroupRules), never by their properties: a revoke by
 // IpPermissions that matches nothing succeeds silently in a default VPC.
-// After revoking, the group's rules are read again, and a rule still present
-// is an error wrapping [ErrNotRevoked]. The plan's data lists every revoked
-// rule (protocol, ports, CIDR, description) so a person can restore one.
+// Apply revokes a rule only while it still has the properties the plan
+// recorded (a rule changed in place keeps its id). After revoking, the
+// group's rules are read again, and a rule still present is an error
+// wrapping [ErrNotRevoked]. The plan's data lists every revoked rule
+// (protocol, ports, CIDR, description): [RollbackRevokedIngress] authorizes
+// them again from there.
 type RevokeOpenIngress struct {
 	opts    RevokeOptions
 	clients func(ctx context.Context, t Target) (RevokeEC2API, error)

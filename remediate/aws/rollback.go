@@ -35,6 +35,7 @@ type RollbackEC2API interface {
 // RollbackAutoScalingAPI is the part of the Auto Scaling API
 // [RollbackIsolation] calls.
 type RollbackAutoScalingAPI interface {
+	DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
 	DescribeAutoScalingInstances(context.Context, *autoscaling.DescribeAutoScalingInstancesInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error)
 	AttachInstances(context.Context, *autoscaling.AttachInstancesInput, ...func(*autoscaling.Options)) (*autoscaling.AttachInstancesOutput, error)
 	ExitStandby(context.Context, *autoscaling.ExitStandbyInput, ...func(*autoscaling.Options)) (*autoscaling.ExitStandbyOutput, error)
@@ -122,7 +123,7 @@ func (r *RollbackIsolation) Name() string { return r.opts.Name }
 // Permissions returns the IAM actions Plan and Apply may call.
 func (r *RollbackIsolation) Permissions() []string {
 	return []string{
-		"autoscaling:AttachInstances", "autoscaling:DescribeAutoScalingInstances", "autoscaling:ExitStandby",
+		"autoscaling:AttachInstances", "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:ExitStandby",
 		"ec2:AssociateIamInstanceProfile", "ec2:DeleteTags", "ec2:DescribeIamInstanceProfileAssociations",
 		"ec2:DescribeInstanceAttribute", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces",
 		"ec2:DisassociateIamInstanceProfile", "ec2:ModifyInstanceAttribute", "ec2:ModifyNetworkInterfaceAttribute",
@@ -235,8 +236,15 @@ func (r *RollbackIsolation) Plan(ctx context.Context, f ocsf.Finding) (*remediat
 		if err != nil {
 			return nil, err
 		}
+		attach := rec.AutoScaling == AutoScalingDetach && group == ""
+		if attach {
+			// A group deleted since cannot take the instance back.
+			if attach, err = asgExists(ctx, cl.AutoScaling, rec.AutoScalingGroup); err != nil {
+				return nil, err
+			}
+		}
 		switch {
-		case rec.AutoScaling == AutoScalingDetach && group == "":
+		case attach:
 			add(newChange("asg/"+rec.AutoScalingGroup, "autoscaling:AttachInstances", rec.AutoScalingGroup,
 				"attach back to Auto Scaling group "+rec.AutoScalingGroup+" (its desired capacity grows by one)",
 				restoreASGParams{InstanceID: id, Group: rec.AutoScalingGroup, Undo: AutoScalingDetach}))
@@ -439,8 +447,31 @@ func restoreAutoScaling(ctx context.Context, c RollbackAutoScalingAPI, pr restor
 	if group != "" {
 		return remediate.OutcomeAlreadyDone, "in " + group, nil
 	}
+	exists, err := asgExists(ctx, c, pr.Group)
+	if err != nil {
+		return "", "", err
+	}
+	if !exists {
+		return remediate.OutcomeSkipped, "Auto Scaling group " + pr.Group + " no longer exists", nil
+	}
 	_, err = c.AttachInstances(ctx, &autoscaling.AttachInstancesInput{AutoScalingGroupName: awssdk.String(pr.Group), InstanceIds: []string{pr.InstanceID}})
 	return outcome(err, "autoscaling:AttachInstances", pr.Group, "attached to "+pr.Group)
+}
+
+// asgExists reports whether an Auto Scaling group exists.
+func asgExists(ctx context.Context, c interface {
+	DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+}, name string) (bool, error) {
+	out, err := c.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return false, wrap("autoscaling:DescribeAutoScalingGroups", name, err)
+	}
+	for _, g := range out.AutoScalingGroups {
+		if awssdk.ToString(g.AutoScalingGroupName) == name {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // outcome turns the error of a single mutating call into a step result.

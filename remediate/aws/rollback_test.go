@@ -205,3 +205,50 @@ func TestRollbackConformance(t *testing.T) {
 		return rb
 	}, remediatetest.Case{Name: "after-isolation", Finding: f})
 }
+
+// An Auto Scaling group deleted after the isolation cannot take the
+// instance back: the rollback leaves it out at plan time, and skips it at
+// apply time when it goes between plan and apply; the rest is restored.
+func TestRollbackAfterGroupDeleted(t *testing.T) {
+	for _, when := range []string{"before-plan", "before-apply"} {
+		t.Run(when, func(t *testing.T) {
+			srv := newServer(t, fakeaws.Options{})
+			seedBastion(t, srv, member)
+			f := fixture(t, "guardduty-ec2-unauthorized-access.json")
+			iso := newIsolate(t, static(srv, member), remaws.IsolateOptions{})
+			if _, err := iso.Apply(t.Context(), plan(t, iso, f)); err != nil {
+				t.Fatal(err)
+			}
+			rb, err := remaws.NewRollbackIsolation(static(srv, member), remaws.RollbackOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.ResetRequests()
+			if when == "before-plan" {
+				srv.AutoScaling(member, region).DeleteGroup("bastion-asg")
+			}
+			p := plan(t, rb, f)
+			if when == "before-apply" {
+				srv.AutoScaling(member, region).DeleteGroup("bastion-asg")
+			}
+			res, err := rb.Apply(t.Context(), roundTrip(t, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, ok := statuses(res)["asg/bastion-asg"]
+			switch {
+			case when == "before-plan" && ok:
+				t.Errorf("the plan re-attaches to a deleted group:\n%s", p)
+			case when == "before-apply" && st != remediate.OutcomeSkipped:
+				t.Errorf("asg change %q, want skipped", st)
+			}
+			if n := len(srv.Calls(fakeaws.ServiceAutoScaling, "AttachInstances")); n != 0 {
+				t.Errorf("%d AttachInstances calls", n)
+			}
+			if _, err := rb.Plan(t.Context(), f); !errors.Is(err, remediate.ErrNotApplicable) {
+				t.Errorf("Plan after the rollback: %v", err)
+			}
+			checkDeclared(t, srv, rb.Permissions())
+		})
+	}
+}

@@ -27,8 +27,9 @@ var _ AccountPublicAccessAPI = (*s3control.Client)(nil)
 // PutPublicAccessBlock) of the account a finding names (resources[] of type
 // AWS::::Account), for the Security Hub controls configured in
 // [PublicAccessOptions.Controls] (S3.1 by default). The prior configuration
-// is recorded in the plan's data ("prior", null when none) and the new one
-// read back to verify.
+// is recorded in the plan's data ("prior", null when none), which
+// [RollbackAccountPublicAccess] restores, and the new one read back to
+// verify.
 type BlockAccountPublicAccess struct {
 	opts    PublicAccessOptions
 	clients func(ctx context.Context, t Target) (AccountPublicAccessAPI, error)

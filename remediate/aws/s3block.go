@@ -63,8 +63,9 @@ type PublicAccessOptions struct {
 // Block Public Access settings of the buckets a finding names (resources[]
 // of type AWS::S3::Bucket), in the bucket's account and Region, after
 // recording the prior configuration in the plan's data ("prior": bucket ->
-// settings, null when the bucket had none) so it can be restored by hand.
-// The configuration is read back to verify.
+// settings, null when the bucket had none), which
+// [RollbackBucketPublicAccess] restores. The configuration is read back to
+// verify.
 type BlockBucketPublicAccess struct {
 	opts    PublicAccessOptions
 	clients func(ctx context.Context, t Target) (BucketPublicAccessAPI, error)

@@ -78,6 +78,7 @@ var actionScopes = map[string]scope{
 	"ec2:DescribeIamInstanceProfileAssociations": scopeRead,
 	"ec2:DescribeTags":                           scopeRead,
 	"autoscaling:DescribeAutoScalingInstances":   scopeRead,
+	"autoscaling:DescribeAutoScalingGroups":      scopeRead,
 	"elasticloadbalancing:DescribeTargetGroups":  scopeRead,
 	"elasticloadbalancing:DescribeTargetHealth":  scopeRead,
 	"sts:GetCallerIdentity":                      scopeRead,

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -57,9 +58,21 @@ func every(t *testing.T) []string {
 	cc, _ := remaws.NewContainCredentials(src, remaws.ContainOptions{RevokeSessions: true, DeleteLoginProfile: true})
 	bb, _ := remaws.NewBlockBucketPublicAccess(src, remaws.PublicAccessOptions{})
 	ba, _ := remaws.NewBlockAccountPublicAccess(src, remaws.PublicAccessOptions{})
+	rrv, err := remaws.NewRollbackRevokedIngress(src, noJournal{}, remaws.RevokeRollbackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rbb, _ := remaws.NewRollbackBucketPublicAccess(src, noJournal{}, remaws.PublicAccessRollbackOptions{})
+	rba, _ := remaws.NewRollbackAccountPublicAccess(src, noJournal{}, remaws.PublicAccessRollbackOptions{})
 	tr, _ := remaws.NewTagReader(src)
-	return remediate.Permissions(iso, rb, rv, cc, bb, ba, tr, statusPerms{})
+	return remediate.Permissions(iso, rb, rv, rrv, cc, bb, rbb, ba, rba, tr, statusPerms{})
 }
+
+// noJournal is an empty journal: rendering reads only the declared
+// permissions, never plans.
+type noJournal struct{}
+
+func (noJournal) Query(context.Context, remediate.Query) ([]remediate.Record, error) { return nil, nil }
 
 // statusPerms stands in for the status writer (whose constructor needs a
 // client); TestStatusPermissions in the aws package checks it declares this.
@@ -118,6 +131,46 @@ func TestRenderRevokeOnlyGolden(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || len(back.Statement) != 2 {
 		t.Errorf("round trip: %v %+v", err, back)
 	}
+}
+
+// The rollbacks of a revocation and of the public access blocks need
+// exactly their own actions: re-authorizing ingress on security groups, and
+// the S3 configuration actions (S3's DeletePublicAccessBlock is authorized
+// by the Put actions).
+func TestRenderRollbacksGolden(t *testing.T) {
+	src := remaws.StaticConfig(awssdk.Config{})
+	rv, err := remaws.NewRollbackRevokedIngress(src, noJournal{}, remaws.RevokeRollbackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := remaws.NewRollbackBucketPublicAccess(src, noJournal{}, remaws.PublicAccessRollbackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ba, err := remaws.NewRollbackAccountPublicAccess(src, noJournal{}, remaws.PublicAccessRollbackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := remediate.Permissions(rv, bb, ba)
+	want := []string{"ec2:AuthorizeSecurityGroupIngress", "ec2:DescribeSecurityGroupRules", "ec2:DescribeSecurityGroups",
+		"s3:GetAccountPublicAccessBlock", "s3:GetBucketPublicAccessBlock", "s3:PutAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("actions = %v, want %v", actions, want)
+	}
+	doc, err := policy.Render(actions, policy.Options{Accounts: []string{"111122223333"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range doc.Statement {
+		if s.Sid == "Unscoped" {
+			t.Errorf("actions without a known resource scope: %v", s.Action)
+		}
+	}
+	b, err := doc.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "rollbacks.golden.json", b)
 }
 
 func TestRenderUnknownAndInvalidActions(t *testing.T) {
