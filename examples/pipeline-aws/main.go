@@ -129,8 +129,9 @@ type service struct {
 }
 
 // loadRules loads the rule file with the AWS registry over src; without
-// -apply every rule becomes dry-run.
-func loadRules(o options, src remaws.ConfigSource, logger *slog.Logger) (*remediate.RuleSet, error) {
+// -apply every rule becomes dry-run. The rollbacks of revocations and public
+// access blocks find the plans they undo in journal.
+func loadRules(o options, src remaws.ConfigSource, journal remaws.PlanJournal, logger *slog.Logger) (*remediate.RuleSet, error) {
 	data, name := sampleRules, "rules.yaml (built in)"
 	if o.RulesFile != "" {
 		b, err := os.ReadFile(o.RulesFile)
@@ -139,7 +140,8 @@ func loadRules(o options, src remaws.ConfigSource, logger *slog.Logger) (*remedi
 		}
 		data, name = b, o.RulesFile
 	}
-	rs, err := remediate.LoadRules(name, data, remaws.Registry(src, logger))
+	rs, err := remediate.LoadRules(name, data, remaws.Registry(src, logger,
+		func(ro *remaws.RegistryOptions) { ro.Journal = journal }))
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +168,7 @@ func memberActions(rs *remediate.RuleSet) []string {
 func run(ctx context.Context, o options, loadAWS func(context.Context) (awssdk.Config, error), out io.Writer, logger *slog.Logger) error {
 	if o.PrintPolicy || o.PrintTemplate {
 		// Offline: the remediators' declared actions need no credentials.
-		rs, err := loadRules(o, remaws.StaticConfig(awssdk.Config{}), logger)
+		rs, err := loadRules(o, remaws.StaticConfig(awssdk.Config{}), noJournal{}, logger)
 		if err != nil {
 			return err
 		}
@@ -214,12 +216,18 @@ func newService(ctx context.Context, o options, base awssdk.Config, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	rs, err := loadRules(o, cf, logger)
+	store, err := boltstore.Open(filepath.Join(o.DataDir, "remediate.db"), nil)
 	if err != nil {
+		return nil, err
+	}
+	rs, err := loadRules(o, cf, store, logger)
+	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	tags, err := remaws.NewTagReader(cf)
 	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	eo := remediate.Options{Rules: rs.Rules, Exclude: rs.Exclude, Limits: rs.Limits, TagReader: tags,
@@ -231,13 +239,10 @@ func newService(ctx context.Context, o options, base awssdk.Config, logger *slog
 		}
 		w, err := remaws.NewStatusWriter(securityhub.NewFromConfig(hubCfg), remaws.StatusWriterOptions{Logger: logger})
 		if err != nil {
+			store.Close()
 			return nil, err
 		}
 		eo.StatusWriter = w
-	}
-	store, err := boltstore.Open(filepath.Join(o.DataDir, "remediate.db"), nil)
-	if err != nil {
-		return nil, err
 	}
 	eng, err := remediate.New(store, eo)
 	if err != nil {
@@ -409,3 +414,9 @@ func (s *service) serve(ctx context.Context, out io.Writer) error {
 	}
 	return err
 }
+
+// noJournal stands in for the engine's journal when rules are loaded only to
+// print the policy or the member template: nothing is planned then.
+type noJournal struct{}
+
+func (noJournal) Query(context.Context, remediate.Query) ([]remediate.Record, error) { return nil, nil }
