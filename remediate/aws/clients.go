@@ -327,3 +327,23 @@ func SessionLabel(ref remediate.FindingRef) string {
 	}
 	return ref.MetadataUID
 }
+
+// clientsFrom returns given when it is set (clients injected through the
+// options), else a function that builds the clients for each target with
+// build from src's config. With neither, it is an [ErrConfig] error.
+func clientsFrom[C any](src ConfigSource, given func(context.Context, Target) (C, error), build func(awssdk.Config) C) (func(context.Context, Target) (C, error), error) {
+	if given != nil {
+		return given, nil
+	}
+	if src == nil {
+		return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
+	}
+	return func(ctx context.Context, t Target) (C, error) {
+		cfg, err := src.Config(ctx, t)
+		if err != nil {
+			var zero C
+			return zero, err
+		}
+		return build(cfg), nil
+	}, nil
+}

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -168,4 +169,31 @@ func findingTag(ref remediate.FindingRef) string {
 		v = v[len(v)-256:]
 	}
 	return v
+}
+
+// checkFinding is the start of every Plan: it returns ctx's error, or
+// ErrNotApplicable unless the finding's class is one of classes.
+func checkFinding(ctx context.Context, name string, f ocsf.Finding, classes []ocsf.ClassUID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return checkClass(name, f, classes)
+}
+
+// resourcesInOneTarget returns the finding's resources of type typ and the
+// account and Region they share. It is ErrNotApplicable when the finding
+// names none, or when they span accounts or Regions (what names them in
+// that message: "buckets").
+func resourcesInOneTarget(name string, f ocsf.Finding, typ, what string) ([]resource, target, error) {
+	rs := findResources(f, typ)
+	if len(rs) == 0 {
+		return nil, target{}, notApplicable(name, "the finding names no %s", typ)
+	}
+	tgt := target{Account: rs[0].Account, Region: rs[0].Region}
+	for _, r := range rs[1:] {
+		if r.Account != tgt.Account || r.Region != tgt.Region {
+			return nil, target{}, notApplicable(name, "the finding's %s span accounts or Regions", what)
+		}
+	}
+	return rs, tgt, nil
 }

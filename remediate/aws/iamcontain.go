@@ -104,19 +104,12 @@ func NewContainCredentials(src ConfigSource, opts ContainOptions) (*ContainCrede
 	if opts.PolicyName == "" {
 		opts.PolicyName = DefaultRevokePolicyName
 	}
-	r := &ContainCredentials{opts: opts, log: logger(opts.Logger), now: clock(opts.Now), clients: opts.Clients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (ContainIAMAPI, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return iam.NewFromConfig(cfg), nil
-		}
+	r := &ContainCredentials{opts: opts, log: logger(opts.Logger), now: clock(opts.Now)}
+	clients, err := clientsFrom(src, opts.Clients, func(cfg awssdk.Config) ContainIAMAPI { return iam.NewFromConfig(cfg) })
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -170,10 +163,7 @@ type keyData struct {
 
 // Plan finds the credentials and plans what is still active.
 func (r *ContainCredentials) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
 	keys := findResources(f, ocsf.ResourceTypeIAMAccessKey)
@@ -428,14 +418,8 @@ func parseCutoff(doc string) time.Time {
 // Apply deactivates, revokes and deletes what is still active, verifying
 // each change by reading it back.
 func (r *ContainCredentials) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d containData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	c, err := r.clients(ctx, d.Target.with(p.Finding))
+	c, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}

@@ -240,19 +240,13 @@ func NewIsolateInstance(src ConfigSource, opts IsolateOptions) (*IsolateInstance
 		return nil, fmt.Errorf("%w: TagPrefix %q", ErrConfig, opts.TagPrefix)
 	}
 	r := &IsolateInstance{opts: opts, log: logger(opts.Logger), now: clock(opts.Now)}
-	r.clients = opts.Clients
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (IsolateClients, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return IsolateClients{}, err
-			}
-			return IsolateClients{EC2: ec2.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg), ELBv2: elbv2.NewFromConfig(cfg)}, nil
-		}
+	clients, err := clientsFrom(src, opts.Clients, func(cfg awssdk.Config) IsolateClients {
+		return IsolateClients{EC2: ec2.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg), ELBv2: elbv2.NewFromConfig(cfg)}
+	})
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -368,10 +362,7 @@ type (
 
 // Plan reads the instance's live state and plans the steps not done yet.
 func (r *IsolateInstance) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
 	insts := findResources(f, ocsf.ResourceTypeEC2Instance)
@@ -711,14 +702,8 @@ func (r *IsolateInstance) planNetwork(ctx context.Context, cl IsolateClients, in
 
 // Apply makes the plan's changes, each after checking live state.
 func (r *IsolateInstance) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d isolateData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	cl, err := r.clients(ctx, d.Target.with(p.Finding))
+	cl, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}

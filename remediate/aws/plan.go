@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ocsfhub/ocsfhub/remediate"
@@ -28,6 +29,16 @@ func decodeParams(c remediate.Change, v any) error {
 		return remediate.Permanent(fmt.Errorf("remediate/aws: change %s: bad params: %w", c.ID, err))
 	}
 	return nil
+}
+
+// decodeChange decodes the parameters of a change whose id must start with
+// prefix ("block/"); another id is a permanent "unknown change" error of
+// the remediator named name.
+func decodeChange(name string, c remediate.Change, prefix string, v any) error {
+	if !strings.HasPrefix(c.ID, prefix) {
+		return remediate.Permanent(fmt.Errorf("%s: unknown change %q", name, c.ID))
+	}
+	return decodeParams(c, v)
 }
 
 // decodeData decodes a plan's private data.
@@ -104,4 +115,27 @@ type target struct {
 
 func (t target) with(ref remediate.FindingRef) Target {
 	return Target{Account: t.Account, Region: t.Region, Session: SessionLabel(ref)}
+}
+
+// startApply is the start of every Apply: it checks ctx, decodes p's data
+// into data and returns the clients for the data's target. tgt must point
+// into data (&d.Target), so that it reads the decoded value.
+func startApply[C any](ctx context.Context, name string, p *remediate.Plan, data any, tgt *target, clients func(context.Context, Target) (C, error)) (C, error) {
+	var zero C
+	if err := ctx.Err(); err != nil {
+		return zero, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := decodeData(p, data); err != nil {
+		return zero, err
+	}
+	return clients(ctx, tgt.with(p.Finding))
+}
+
+// needJournal reports an [ErrConfig] error when a rollback named name has
+// no journal to find the plans it undoes in.
+func needJournal(name string, journal PlanJournal) error {
+	if journal == nil {
+		return fmt.Errorf("%w: %s needs the engine's journal to find the plans it undoes", ErrConfig, name)
+	}
+	return nil
 }

@@ -92,19 +92,12 @@ func NewRevokeOpenIngress(src ConfigSource, opts RevokeOptions) (*RevokeOpenIngr
 			return nil, fmt.Errorf("%w: port range %d-%d", ErrConfig, pr.From, pr.To)
 		}
 	}
-	r := &RevokeOpenIngress{opts: opts, log: logger(opts.Logger), clients: opts.Clients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (RevokeEC2API, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return ec2.NewFromConfig(cfg), nil
-		}
+	r := &RevokeOpenIngress{opts: opts, log: logger(opts.Logger)}
+	clients, err := clientsFrom(src, opts.Clients, func(cfg awssdk.Config) RevokeEC2API { return ec2.NewFromConfig(cfg) })
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -183,22 +176,12 @@ func (r *RevokeOpenIngress) open(rule ec2types.SecurityGroupRule) bool {
 
 // Plan lists the open rules of the finding's security groups.
 func (r *RevokeOpenIngress) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	groups, tgt, err := resourcesInOneTarget(r.Name(), f, ocsf.ResourceTypeEC2SecurityGroup, "security groups")
+	if err != nil {
 		return nil, err
-	}
-	groups := findResources(f, ocsf.ResourceTypeEC2SecurityGroup)
-	if len(groups) == 0 {
-		return nil, notApplicable(r.Name(), "the finding names no AWS::EC2::SecurityGroup")
-	}
-	first := groups[0]
-	tgt := target{Account: first.Account, Region: first.Region}
-	for _, g := range groups[1:] {
-		if g.Account != first.Account || g.Region != first.Region {
-			return nil, notApplicable(r.Name(), "the finding's security groups span accounts or Regions")
-		}
 	}
 	c, err := r.clients(ctx, tgt.with(remediate.RefOf(f)))
 	if err != nil {
@@ -260,20 +243,14 @@ func describePorts(r RevokedRule) string {
 // plan recorded (protocol, ports, source) before it is revoked: a rule
 // changed since (narrowed to an office range, say) is left alone.
 func (r *RevokeOpenIngress) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d revokeData
-	if err := decodeData(p, &d); err != nil {
+	c, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
+	if err != nil {
 		return nil, err
 	}
 	recorded := make(map[string]RevokedRule, len(d.Rules))
 	for _, rr := range d.Rules {
 		recorded[rr.RuleID] = rr
-	}
-	c, err := r.clients(ctx, d.Target.with(p.Finding))
-	if err != nil {
-		return nil, err
 	}
 	// Live rules per group, read once per group and after each revoke.
 	live := map[string]map[string]ec2types.SecurityGroupRule{}

@@ -72,22 +72,15 @@ func NewRollbackRevokedIngress(src ConfigSource, journal PlanJournal, opts Revok
 	if opts.Undo == "" {
 		opts.Undo = NameRevoke
 	}
-	if journal == nil {
-		return nil, fmt.Errorf("%w: %s needs the engine's journal to find the plans it undoes", ErrConfig, opts.Name)
+	if err := needJournal(opts.Name, journal); err != nil {
+		return nil, err
 	}
-	r := &RollbackRevokedIngress{opts: opts, journal: journal, log: logger(opts.Logger), clients: opts.Clients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (RevokeRollbackEC2API, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return ec2.NewFromConfig(cfg), nil
-		}
+	r := &RollbackRevokedIngress{opts: opts, journal: journal, log: logger(opts.Logger)}
+	clients, err := clientsFrom(src, opts.Clients, func(cfg awssdk.Config) RevokeRollbackEC2API { return ec2.NewFromConfig(cfg) })
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -118,22 +111,15 @@ func ruleKey(r RevokedRule) string {
 // Plan finds the revoked rules in the journal and plans those not present
 // again.
 func (r *RollbackRevokedIngress) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	groups, tgt, err := resourcesInOneTarget(r.Name(), f, ocsf.ResourceTypeEC2SecurityGroup, "security groups")
+	if err != nil {
 		return nil, err
 	}
-	groups := findResources(f, ocsf.ResourceTypeEC2SecurityGroup)
-	if len(groups) == 0 {
-		return nil, notApplicable(r.Name(), "the finding names no AWS::EC2::SecurityGroup")
-	}
-	tgt := target{Account: groups[0].Account, Region: groups[0].Region}
 	named := map[string]resource{}
 	for _, g := range groups {
-		if g.Account != tgt.Account || g.Region != tgt.Region {
-			return nil, notApplicable(r.Name(), "the finding's security groups span accounts or Regions")
-		}
 		named[g.ID] = g
 	}
 	ref := remediate.RefOf(f)
@@ -279,23 +265,14 @@ func permission(rr RevokedRule) ec2types.IpPermission {
 
 // Apply authorizes each rule that is not present again, and reads it back.
 func (r *RollbackRevokedIngress) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d restoreRuleData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	c, err := r.clients(ctx, d.Target.with(p.Finding))
+	c, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}
 	return applyAll(ctx, r.log, r.Name(), p, func(ctx context.Context, ch remediate.Change) (remediate.OutcomeStatus, string, error) {
-		if !strings.HasPrefix(ch.ID, "authorize/") {
-			return "", "", remediate.Permanent(fmt.Errorf("%s: unknown change %q", r.Name(), ch.ID))
-		}
 		var pr restoreRuleParams
-		if err := decodeParams(ch, &pr); err != nil {
+		if err := decodeChange(r.Name(), ch, "authorize/", &pr); err != nil {
 			return "", "", err
 		}
 		g := pr.Rule.GroupID

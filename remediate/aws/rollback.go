@@ -101,19 +101,14 @@ func NewRollbackIsolation(src ConfigSource, opts RollbackOptions) (*RollbackIsol
 	if opts.TagPrefix == "" {
 		opts.TagPrefix = "ocsfhub"
 	}
-	r := &RollbackIsolation{opts: opts, log: logger(opts.Logger), clients: opts.Clients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (RollbackClients, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return RollbackClients{}, err
-			}
-			return RollbackClients{EC2: ec2.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg), ELBv2: elbv2.NewFromConfig(cfg)}, nil
-		}
+	r := &RollbackIsolation{opts: opts, log: logger(opts.Logger)}
+	clients, err := clientsFrom(src, opts.Clients, func(cfg awssdk.Config) RollbackClients {
+		return RollbackClients{EC2: ec2.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg), ELBv2: elbv2.NewFromConfig(cfg)}
+	})
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -161,10 +156,7 @@ type (
 
 // Plan reads the record and the live state and plans what differs.
 func (r *RollbackIsolation) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
 	insts := findResources(f, ocsf.ResourceTypeEC2Instance)
@@ -297,14 +289,8 @@ func (r *RollbackIsolation) Plan(ctx context.Context, f ocsf.Finding) (*remediat
 
 // Apply restores each recorded piece of state, checking live state first.
 func (r *RollbackIsolation) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d rollbackData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	cl, err := r.clients(ctx, d.Target.with(p.Finding))
+	cl, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 
@@ -46,19 +45,12 @@ func NewBlockAccountPublicAccess(src ConfigSource, opts PublicAccessOptions) (*B
 	if opts.Controls == nil {
 		opts.Controls = []string{"S3.1"}
 	}
-	r := &BlockAccountPublicAccess{opts: opts, log: logger(opts.Logger), clients: opts.AccountClients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (AccountPublicAccessAPI, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return s3control.NewFromConfig(cfg), nil
-		}
+	r := &BlockAccountPublicAccess{opts: opts, log: logger(opts.Logger)}
+	clients, err := clientsFrom(src, opts.AccountClients, func(cfg awssdk.Config) AccountPublicAccessAPI { return s3control.NewFromConfig(cfg) })
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -83,10 +75,7 @@ type accountParams struct {
 // Plan reads the account's configuration and plans the block unless it is
 // complete.
 func (r *BlockAccountPublicAccess) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(r.opts.Controls, "*") {
@@ -141,14 +130,8 @@ func accountBlock(ctx context.Context, c AccountPublicAccessAPI, account string)
 // Apply puts the account configuration unless it is in place, and reads it
 // back.
 func (r *BlockAccountPublicAccess) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d accountData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	c, err := r.clients(ctx, d.Target.with(p.Finding))
+	c, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -79,19 +78,12 @@ func NewBlockBucketPublicAccess(src ConfigSource, opts PublicAccessOptions) (*Bl
 	if opts.Name == "" {
 		opts.Name = "s3-block-public-access"
 	}
-	r := &BlockBucketPublicAccess{opts: opts, log: logger(opts.Logger), clients: opts.BucketClients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (BucketPublicAccessAPI, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return s3.NewFromConfig(cfg), nil
-		}
+	r := &BlockBucketPublicAccess{opts: opts, log: logger(opts.Logger)}
+	clients, err := clientsFrom(src, opts.BucketClients, func(cfg awssdk.Config) BucketPublicAccessAPI { return s3.NewFromConfig(cfg) })
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -118,21 +110,12 @@ var blockAll = PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, 
 // Plan reads each bucket's configuration and plans the buckets not fully
 // blocked.
 func (r *BlockBucketPublicAccess) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	buckets, tgt, err := resourcesInOneTarget(r.Name(), f, ocsf.ResourceTypeS3Bucket, "buckets")
+	if err != nil {
 		return nil, err
-	}
-	buckets := findResources(f, ocsf.ResourceTypeS3Bucket)
-	if len(buckets) == 0 {
-		return nil, notApplicable(r.Name(), "the finding names no AWS::S3::Bucket")
-	}
-	tgt := target{Account: buckets[0].Account, Region: buckets[0].Region}
-	for _, b := range buckets[1:] {
-		if b.Account != tgt.Account || b.Region != tgt.Region {
-			return nil, notApplicable(r.Name(), "the finding's buckets span accounts or Regions")
-		}
 	}
 	c, err := r.clients(ctx, tgt.with(remediate.RefOf(f)))
 	if err != nil {
@@ -187,23 +170,14 @@ func fromS3(c *s3types.PublicAccessBlockConfiguration) *PublicAccessBlock {
 // Apply puts the configuration on buckets not already fully blocked and
 // reads it back.
 func (r *BlockBucketPublicAccess) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d bucketData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	c, err := r.clients(ctx, d.Target.with(p.Finding))
+	c, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}
 	return applyAll(ctx, r.log, r.Name(), p, func(ctx context.Context, ch remediate.Change) (remediate.OutcomeStatus, string, error) {
-		if !strings.HasPrefix(ch.ID, "block/") {
-			return "", "", remediate.Permanent(fmt.Errorf("%s: unknown change %q", r.Name(), ch.ID))
-		}
 		var pr bucketParams
-		if err := decodeParams(ch, &pr); err != nil {
+		if err := decodeChange(r.Name(), ch, "block/", &pr); err != nil {
 			return "", "", err
 		}
 		cur, err := bucketBlock(ctx, c, pr.Bucket)

@@ -124,22 +124,15 @@ func NewRollbackBucketPublicAccess(src ConfigSource, journal PlanJournal, opts P
 	if opts.Undo == "" {
 		opts.Undo = NameBucketBlock
 	}
-	if journal == nil {
-		return nil, fmt.Errorf("%w: %s needs the engine's journal to find the plans it undoes", ErrConfig, opts.Name)
+	if err := needJournal(opts.Name, journal); err != nil {
+		return nil, err
 	}
-	r := &RollbackBucketPublicAccess{opts: opts, journal: journal, log: logger(opts.Logger), clients: opts.BucketClients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (BucketPublicAccessRollbackAPI, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return s3.NewFromConfig(cfg), nil
-		}
+	r := &RollbackBucketPublicAccess{opts: opts, journal: journal, log: logger(opts.Logger)}
+	clients, err := clientsFrom(src, opts.BucketClients, func(cfg awssdk.Config) BucketPublicAccessRollbackAPI { return s3.NewFromConfig(cfg) })
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -155,21 +148,12 @@ func (r *RollbackBucketPublicAccess) Permissions() []string {
 // Plan finds the recorded configurations and plans those that differ from
 // the live ones.
 func (r *RollbackBucketPublicAccess) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	buckets, tgt, err := resourcesInOneTarget(r.Name(), f, ocsf.ResourceTypeS3Bucket, "buckets")
+	if err != nil {
 		return nil, err
-	}
-	buckets := findResources(f, ocsf.ResourceTypeS3Bucket)
-	if len(buckets) == 0 {
-		return nil, notApplicable(r.Name(), "the finding names no AWS::S3::Bucket")
-	}
-	tgt := target{Account: buckets[0].Account, Region: buckets[0].Region}
-	for _, b := range buckets[1:] {
-		if b.Account != tgt.Account || b.Region != tgt.Region {
-			return nil, notApplicable(r.Name(), "the finding's buckets span accounts or Regions")
-		}
 	}
 	ref := remediate.RefOf(f)
 	applied, err := appliedPlans(ctx, r.journal, ref.ID(), r.opts.Undo)
@@ -242,23 +226,14 @@ func (r *RollbackBucketPublicAccess) Plan(ctx context.Context, f ocsf.Finding) (
 // Apply restores each configuration unless it is in place, and reads it
 // back.
 func (r *RollbackBucketPublicAccess) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d restoreBlockData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	c, err := r.clients(ctx, d.Target.with(p.Finding))
+	c, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}
 	return applyAll(ctx, r.log, r.Name(), p, func(ctx context.Context, ch remediate.Change) (remediate.OutcomeStatus, string, error) {
-		if !strings.HasPrefix(ch.ID, "restore/") {
-			return "", "", remediate.Permanent(fmt.Errorf("%s: unknown change %q", r.Name(), ch.ID))
-		}
 		var pr restoreBlockParams
-		if err := decodeParams(ch, &pr); err != nil {
+		if err := decodeChange(r.Name(), ch, "restore/", &pr); err != nil {
 			return "", "", err
 		}
 		cur, err := bucketBlock(ctx, c, pr.Bucket)
@@ -321,22 +296,15 @@ func NewRollbackAccountPublicAccess(src ConfigSource, journal PlanJournal, opts 
 	if opts.Undo == "" {
 		opts.Undo = NameAccountBlock
 	}
-	if journal == nil {
-		return nil, fmt.Errorf("%w: %s needs the engine's journal to find the plans it undoes", ErrConfig, opts.Name)
+	if err := needJournal(opts.Name, journal); err != nil {
+		return nil, err
 	}
-	r := &RollbackAccountPublicAccess{opts: opts, journal: journal, log: logger(opts.Logger), clients: opts.AccountClients}
-	if r.clients == nil {
-		if src == nil {
-			return nil, fmt.Errorf("%w: no ConfigSource", ErrConfig)
-		}
-		r.clients = func(ctx context.Context, t Target) (AccountPublicAccessRollbackAPI, error) {
-			cfg, err := src.Config(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			return s3control.NewFromConfig(cfg), nil
-		}
+	r := &RollbackAccountPublicAccess{opts: opts, journal: journal, log: logger(opts.Logger)}
+	clients, err := clientsFrom(src, opts.AccountClients, func(cfg awssdk.Config) AccountPublicAccessRollbackAPI { return s3control.NewFromConfig(cfg) })
+	if err != nil {
+		return nil, err
 	}
+	r.clients = clients
 	return r, nil
 }
 
@@ -351,10 +319,7 @@ func (r *RollbackAccountPublicAccess) Permissions() []string {
 
 // Plan finds the recorded configuration and plans it unless it is live.
 func (r *RollbackAccountPublicAccess) Plan(ctx context.Context, f ocsf.Finding) (*remediate.Plan, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkClass(r.Name(), f, r.opts.Classes); err != nil {
+	if err := checkFinding(ctx, r.Name(), f, r.opts.Classes); err != nil {
 		return nil, err
 	}
 	accts := findResources(f, ocsf.ResourceTypeAccount)
@@ -413,23 +378,14 @@ func (r *RollbackAccountPublicAccess) Plan(ctx context.Context, f ocsf.Finding) 
 // Apply restores the configuration unless it is in place, and reads it
 // back.
 func (r *RollbackAccountPublicAccess) Apply(ctx context.Context, p *remediate.Plan) (*remediate.Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", r.Name(), err)
-	}
 	var d restoreBlockData
-	if err := decodeData(p, &d); err != nil {
-		return nil, err
-	}
-	c, err := r.clients(ctx, d.Target.with(p.Finding))
+	c, err := startApply(ctx, r.Name(), p, &d, &d.Target, r.clients)
 	if err != nil {
 		return nil, err
 	}
 	return applyAll(ctx, r.log, r.Name(), p, func(ctx context.Context, ch remediate.Change) (remediate.OutcomeStatus, string, error) {
-		if !strings.HasPrefix(ch.ID, "restore-account/") {
-			return "", "", remediate.Permanent(fmt.Errorf("%s: unknown change %q", r.Name(), ch.ID))
-		}
 		var pr restoreBlockParams
-		if err := decodeParams(ch, &pr); err != nil {
+		if err := decodeChange(r.Name(), ch, "restore-account/", &pr); err != nil {
 			return "", "", err
 		}
 		cur, err := accountBlock(ctx, c, pr.AccountID)
