@@ -8,9 +8,16 @@ import (
 	"strings"
 )
 
+// ErrTooLarge is wrapped by the *[DecodeError] returned for a document whose
+// typed values would take more than 16 MiB of memory: far more than any real
+// finding needs, and the bound that keeps hostile input (a megabyte of tiny
+// objects) from costing gigabytes.
+var ErrTooLarge = errors.New("ocsf: decoded values would exceed the memory limit")
+
 // DecodeError reports input that is not valid JSON, or whose top-level value
 // is not an object. Err is the standard library's *json.SyntaxError or
-// *json.UnmarshalTypeError, so errors.As works with either.
+// *json.UnmarshalTypeError, so errors.As works with either; for a document too
+// large to hold in typed values it wraps [ErrTooLarge].
 //
 // A value of the wrong JSON type inside an object is not an error: it is kept
 // verbatim (see the Extra method of the generated types) and encoded back, and

@@ -91,6 +91,10 @@ func checkDecodeError(t *testing.T, in []byte, err error) {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, ocsf.ErrTooLarge):
+		if !json.Valid(in) {
+			t.Fatalf("memory limit reported for invalid JSON: %v", err)
+		}
 	case errors.As(err, &se):
 		if json.Valid(in) {
 			t.Fatalf("syntax error on valid JSON: %v", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file is the single-pass JSON reader behind every generated
@@ -17,11 +18,30 @@ import (
 // agree on which inputs are valid.
 const maxDepth = 10000
 
+// maxTypedBytes bounds the memory the generated structs of one decoded
+// document may take. Typed values are much larger than their JSON (an empty
+// "{}" in resources[] becomes a whole ResourceDetails), so without a bound a
+// megabyte of small objects would cost gigabytes. 16 MiB is many times
+// what a real finding needs (a typical 7 KB finding takes well under 1 MiB;
+// a thousand resources take about 3 MiB).
+const maxTypedBytes = 16 << 20
+
 // decoder reads one JSON document held in memory.
 type decoder struct {
 	data  []byte
 	pos   int
 	depth int
+	typed int // bytes of generated structs allocated so far (see maxTypedBytes)
+}
+
+// charge accounts for n more bytes of typed values, failing with ErrTooLarge
+// once the document needs more than maxTypedBytes.
+func (d *decoder) charge(n uintptr) error {
+	d.typed += int(n)
+	if d.typed > maxTypedBytes {
+		return ErrTooLarge
+	}
+	return nil
 }
 
 // syntaxError is a malformed-input error found by decoder. It is converted to
@@ -709,6 +729,9 @@ func object[T any, P decodable[T]](d *decoder, dst **T, x *extState, i int, key 
 		return d.keepField(x, key, i)
 	}
 	v := new(T)
+	if err := d.charge(unsafe.Sizeof(*v)); err != nil {
+		return err
+	}
 	if err := P(v).decodeJSON(d); err != nil {
 		return err
 	}
@@ -731,6 +754,9 @@ func objects[T any, P decodable[T]](d *decoder, dst *[]T, x *extState, i int, ke
 		if d.peek() != '{' {
 			*dst = nil
 			return d.abandonArray(x, key, i, start, len(out))
+		}
+		if err = d.charge(unsafe.Sizeof(*new(T))); err != nil {
+			return inIndex(err, len(out))
 		}
 		out = append(out, *new(T))
 		if err = P(&out[len(out)-1]).decodeJSON(d); err != nil {
