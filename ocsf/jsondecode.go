@@ -23,7 +23,7 @@ const maxDepth = 10000
 // "{}" in resources[] becomes a whole ResourceDetails), so without a bound a
 // megabyte of small objects would cost gigabytes. 16 MiB is many times
 // what a real finding needs (a typical 7 KB finding takes well under 1 MiB;
-// a thousand resources take about 3 MiB).
+// a thousand resources take under 1 MiB).
 const maxTypedBytes = 16 << 20
 
 // decoder reads one JSON document held in memory.
