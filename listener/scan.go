@@ -1,5 +1,7 @@
 package listener
 
+import "bytes"
+
 // scanResult is what one pass over a request body tells before decoding.
 type scanResult struct {
 	tooDeep     bool // arrays/objects nest deeper than the limit
@@ -20,10 +22,26 @@ func scanJSON(b []byte, maxDepth int) scanResult {
 	inString := false
 	expectKey := false // at depth 1, the next string is a key
 	keyStart := -1
+	quote := -1 // the next '"' at or after i, when >= i
 	for i := 0; i < len(b); i++ {
-		c := b[i]
 		if inString {
-			switch c {
+			// Jump to the next quote or backslash: strings are most of a
+			// body, and IndexByte is vectorised.
+			// quote is kept across escapes so that a string full of
+			// backslashes is still scanned in linear time.
+			if quote < i {
+				q := bytes.IndexByte(b[i:], '"')
+				if q < 0 {
+					return r // unterminated string: nothing structural follows
+				}
+				quote = i + q
+			}
+			if e := bytes.IndexByte(b[i:quote], '\\'); e >= 0 {
+				i += e
+			} else {
+				i = quote
+			}
+			switch b[i] {
 			case '\\':
 				i++ // skip the escaped byte; \uXXXX hex digits are harmless
 			case '"':
@@ -40,7 +58,7 @@ func scanJSON(b []byte, maxDepth int) scanResult {
 			}
 			continue
 		}
-		switch c {
+		switch c := b[i]; c {
 		case '"':
 			inString = true
 			if depth == 1 && expectKey {

@@ -311,17 +311,16 @@ func (c *checker) walk(it *Item, obj map[string]any) {
 				n++
 			}
 		}
-		where := describeItem(it, len(c.path) == 0)
 		switch kind {
 		case "at_least_one":
 			if n == 0 {
 				c.add(Error, c.ptr(), CodeConstraintAtLeastOne,
-					fmt.Sprintf("%s needs at least one of %s; none is present", where, strings.Join(members, ", ")))
+					fmt.Sprintf("%s needs at least one of %s; none is present", describeItem(it, len(c.path) == 0), strings.Join(members, ", ")))
 			}
 		case "just_one":
 			if n != 1 {
 				c.add(Error, c.ptr(), CodeConstraintJustOne,
-					fmt.Sprintf("%s needs exactly one of %s; %d are present", where, strings.Join(members, ", "), n))
+					fmt.Sprintf("%s needs exactly one of %s; %d are present", describeItem(it, len(c.path) == 0), strings.Join(members, ", "), n))
 			}
 		}
 	}
@@ -521,8 +520,9 @@ func (c *checker) observables(class *Item, root map[string]any) {
 
 func (c *checker) resolvesName(class *Item, name string) bool {
 	it := class
-	segs := strings.Split(name, ".")
-	for i, seg := range segs {
+	for rest, more := name, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, ".")
 		if it == nil {
 			return false
 		}
@@ -539,7 +539,7 @@ func (c *checker) resolvesName(class *Item, name string) bool {
 		if a == nil || !a.Known(c.active) {
 			return false
 		}
-		if i == len(segs)-1 {
+		if !more {
 			return true
 		}
 		if a.Object == "" {

@@ -8,7 +8,10 @@
 //  2. A JSON Schema generated from the model for (version, class, active
 //     profiles), compiled once with github.com/santhosh-tekuri/jsonschema/v5
 //     and cached: required attributes, JSON types, enum values and unknown
-//     attributes.
+//     attributes. A conservative pre-check compiled from the same schema
+//     (fastSchema) runs first and answers only "certainly valid"; anything
+//     else goes through jsonschema/v5, so the problems are those of
+//     jsonschema/v5 (TestFastPathSound checks the pre-check against it).
 //  3. A walk of the parsed value for what a JSON Schema cannot express:
 //     type_uid = class_uid*100 + activity_id, at_least_one and just_one
 //     constraints, enum caption siblings, string formats, integer ranges,
@@ -92,6 +95,30 @@ type Engine struct {
 	slots    map[string]*modelSlot
 	cache    *schemaCache
 	compiles atomic.Int64
+	parsers  sync.Pool // *parser, with its scratch slices
+}
+
+// parser returns a parser of data, reusing the scratch slices of an earlier one.
+func (e *Engine) parser(data []byte) *parser {
+	p, _ := e.parsers.Get().(*parser)
+	if p == nil {
+		return newParser(data, e.opts.Limits)
+	}
+	p.data, p.src, p.lim = data, string(data), e.opts.Limits
+	return p
+}
+
+// putParser drops everything p refers to of its input and keeps its
+// scratch slices for the next validation.
+func (e *Engine) putParser(p *parser) {
+	if cap(p.stack) > 1<<12 || cap(p.items) > 1<<12 || cap(p.path) > 1<<8 {
+		return // an outsized input: let the garbage collector have it
+	}
+	clear(p.stack[:cap(p.stack)])
+	clear(p.items[:cap(p.items)])
+	clear(p.path[:cap(p.path)])
+	*p = parser{stack: p.stack[:0], items: p.items[:0], path: p.path[:0]}
+	e.parsers.Put(p)
 }
 
 type modelSlot struct {
@@ -186,7 +213,8 @@ func (e *Engine) Validate(data []byte) *Report {
 			Message: fmt.Sprintf("input is %d bytes, more than the limit of %d", len(data), e.opts.Limits.MaxBytes)}}
 		return rep
 	}
-	p := newParser(data, e.opts.Limits)
+	p := e.parser(data)
+	defer e.putParser(p)
 	tree, err := p.parse()
 	if err != nil {
 		var pe *parseError
@@ -270,7 +298,7 @@ func (e *Engine) validateTree(rep *Report, root map[string]any) {
 
 	active := e.activeProfiles(rep, root, model)
 	key := active.restrict(class.Profiles)
-	sch, err := e.cache.get(cacheKey{model.Version, class.Name, key.Key(), StyleValidator}, func() (*jsonschema.Schema, error) {
+	sch, fast, err := e.cache.getFast(cacheKey{model.Version, class.Name, key.Key(), StyleValidator}, func() (*jsonschema.Schema, error) {
 		e.compiles.Add(1)
 		e.log.Debug("compiling OCSF JSON Schema", "version", model.Version, "class", class.Name, "profiles", key.Key())
 		doc := jsonSchema(model, class, key, StyleValidator, !e.opts.StandardKeywords)
@@ -281,8 +309,12 @@ func (e *Engine) validateTree(rep *Report, root map[string]any) {
 		return
 	}
 	c := &checker{e: e, m: model, active: active, newer: choice.newer, rep: rep}
-	if err := sch.Validate(root); err != nil {
-		c.schemaErrors(class, root, err)
+	// The pre-check answers "valid" only when jsonschema/v5 would; anything
+	// else goes through jsonschema/v5 for its exact errors.
+	if fast == nil || !fast.valid(root) {
+		if err := sch.Validate(root); err != nil {
+			c.schemaErrors(class, root, err)
+		}
 	}
 	c.walk(class, root)
 	c.typeUID(root)
@@ -351,6 +383,7 @@ type cacheKey struct {
 type cacheEntry struct {
 	once sync.Once
 	sch  *jsonschema.Schema
+	fast *fastSchema // nil when the schema has no pre-check
 	err  error
 }
 
@@ -369,6 +402,12 @@ func newSchemaCache(max int) *schemaCache {
 }
 
 func (c *schemaCache) get(k cacheKey, build func() (*jsonschema.Schema, error)) (*jsonschema.Schema, error) {
+	sch, _, err := c.getFast(k, build)
+	return sch, err
+}
+
+// getFast is get, also returning the schema's pre-check (nil when none).
+func (c *schemaCache) getFast(k cacheKey, build func() (*jsonschema.Schema, error)) (*jsonschema.Schema, *fastSchema, error) {
 	c.mu.Lock()
 	ent := c.m[k]
 	if ent == nil {
@@ -381,8 +420,13 @@ func (c *schemaCache) get(k cacheKey, build func() (*jsonschema.Schema, error)) 
 		}
 	}
 	c.mu.Unlock()
-	ent.once.Do(func() { ent.sch, ent.err = build() })
-	return ent.sch, ent.err
+	ent.once.Do(func() {
+		ent.sch, ent.err = build()
+		if ent.err == nil {
+			ent.fast = compileFast(ent.sch)
+		}
+	})
+	return ent.sch, ent.fast, ent.err
 }
 
 // len returns the number of cached schemas.
