@@ -3,6 +3,7 @@ package ticket
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -172,6 +173,39 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+}
+
+// call sends a JSON request to base+path (with query q) authenticated by
+// auth, as Jira's and ServiceNow's REST APIs take it.
+func (c *httpClient) call(ctx context.Context, base string, auth Secret, op, method, path string, q url.Values, body []byte) (*response, error) {
+	u := base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	h := http.Header{}
+	h.Set("Accept", "application/json")
+	h.Set("Authorization", auth.Reveal())
+	return c.do(ctx, request{op: op, method: method, url: u, header: h, body: body})
+}
+
+// basicOrBearer builds the Authorization value of a system that takes
+// either Basic auth (user and password) or a bearer token, exactly one of
+// them; userName and passwordName name the options in errors ("Email",
+// "APIToken"). It also returns the secrets to scrub from error messages.
+func basicOrBearer(sys, userName, passwordName, user string, password, bearer Secret) (Secret, []string, error) {
+	switch {
+	case !password.IsZero() && !bearer.IsZero():
+		return Secret{}, nil, configErr(sys, "set %s or BearerToken, not both", passwordName)
+	case !password.IsZero():
+		if user == "" {
+			return Secret{}, nil, configErr(sys, "%s is required with %s", userName, passwordName)
+		}
+		basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + password.Reveal()))
+		return NewSecret("Basic " + basic), []string{password.Reveal(), basic}, nil
+	case !bearer.IsZero():
+		return NewSecret("Bearer " + bearer.Reveal()), []string{bearer.Reveal()}, nil
+	}
+	return Secret{}, nil, configErr(sys, "%s (with %s) or BearerToken is required", passwordName, userName)
 }
 
 // do sends req, retrying 429 answers within the limits, and returns the

@@ -3,7 +3,6 @@ package ticket
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -93,23 +92,11 @@ func NewJira(opts JiraOptions) (*Remediator, error) {
 			return nil, configErr(sys, "label %q: labels cannot be empty or contain spaces", l)
 		}
 	}
-	var secrets []string
-	switch {
-	case !opts.APIToken.IsZero() && !opts.BearerToken.IsZero():
-		return nil, configErr(sys, "set APIToken or BearerToken, not both")
-	case !opts.APIToken.IsZero():
-		if opts.Email == "" {
-			return nil, configErr(sys, "Email is required with APIToken")
-		}
-		basic := base64.StdEncoding.EncodeToString([]byte(opts.Email + ":" + opts.APIToken.Reveal()))
-		j.auth = NewSecret("Basic " + basic)
-		secrets = []string{opts.APIToken.Reveal(), basic}
-	case !opts.BearerToken.IsZero():
-		j.auth = NewSecret("Bearer " + opts.BearerToken.Reveal())
-		secrets = []string{opts.BearerToken.Reveal()}
-	default:
-		return nil, configErr(sys, "APIToken (with Email) or BearerToken is required")
+	auth, secrets, err := basicOrBearer(sys, "Email", "APIToken", opts.Email, opts.APIToken, opts.BearerToken)
+	if err != nil {
+		return nil, err
 	}
+	j.auth = auth
 	j.c = newHTTPClient(sys, o, secrets...)
 	j.c.errorText = jiraErrorText
 	return newRemediator(o, j), nil
@@ -161,14 +148,7 @@ type jiraTransition struct {
 }
 
 func (j *jira) call(ctx context.Context, op, method, path string, q url.Values, body []byte) (*response, error) {
-	u := j.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	h := http.Header{}
-	h.Set("Accept", "application/json")
-	h.Set("Authorization", j.auth.Reveal())
-	return j.c.do(ctx, request{op: op, method: method, url: u, header: h, body: body})
+	return j.c.call(ctx, j.base, j.auth, op, method, path, q, body)
 }
 
 func isStatus(err error, code int) bool {
@@ -472,8 +452,7 @@ func (j *jira) applyCreate(ctx context.Context, r *Remediator, d *planData, c re
 	if json.Unmarshal(resp.body, &created) != nil || !validID(created.Key) {
 		return remediate.Outcome{}, badResponse("jira", "create issue", "no issue key")
 	}
-	d.Ticket, d.Number = created.Key, created.ID
-	if err := r.saveEntry(ctx, d.Key, entry{Ticket: created.Key, Number: created.ID, State: "open", Gens: []string{d.Gen}}); err != nil {
+	if err := r.noteCreated(ctx, d, created.Key, created.ID); err != nil {
 		return remediate.Outcome{}, err
 	}
 	r.log.Info("ticket: Jira issue created", "remediator", r.name, "issue", created.Key, "key", d.Key)
@@ -533,11 +512,8 @@ func (j *jira) applyTransition(ctx context.Context, r *Remediator, d *planData, 
 	if err != nil {
 		return remediate.Outcome{}, err
 	}
-	done := func() error {
-		return r.saveEntry(ctx, d.Key, entry{Ticket: iss.Key, Number: iss.ID, State: "resolved"})
-	}
 	if iss.done() {
-		if err := done(); err != nil {
+		if err := r.noteResolved(ctx, d.Key, iss.Key, iss.ID); err != nil {
 			return remediate.Outcome{}, err
 		}
 		return remediate.Outcome{Status: remediate.OutcomeAlreadyDone, Detail: "Jira issue " + iss.Key + " is already done"}, nil
@@ -569,7 +545,7 @@ func (j *jira) applyTransition(ctx context.Context, r *Remediator, d *planData, 
 	if _, err := j.call(ctx, "transition issue", http.MethodPost, "/rest/api/3/issue/"+url.PathEscape(iss.Key)+"/transitions", nil, body); err != nil {
 		return remediate.Outcome{}, err
 	}
-	if err := done(); err != nil {
+	if err := r.noteResolved(ctx, d.Key, iss.Key, iss.ID); err != nil {
 		return remediate.Outcome{}, err
 	}
 	r.log.Info("ticket: Jira issue resolved", "remediator", r.name, "issue", iss.Key, "key", d.Key)

@@ -3,7 +3,6 @@ package ticket
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -117,23 +116,11 @@ func NewServiceNow(opts ServiceNowOptions) (*Remediator, error) {
 			return nil, configErr(sys, "Fields cannot set %q", k)
 		}
 	}
-	var secrets []string
-	switch {
-	case !opts.Password.IsZero() && !opts.BearerToken.IsZero():
-		return nil, configErr(sys, "set Password or BearerToken, not both")
-	case !opts.Password.IsZero():
-		if opts.Username == "" {
-			return nil, configErr(sys, "Username is required with Password")
-		}
-		basic := base64.StdEncoding.EncodeToString([]byte(opts.Username + ":" + opts.Password.Reveal()))
-		s.auth = NewSecret("Basic " + basic)
-		secrets = []string{opts.Password.Reveal(), basic}
-	case !opts.BearerToken.IsZero():
-		s.auth = NewSecret("Bearer " + opts.BearerToken.Reveal())
-		secrets = []string{opts.BearerToken.Reveal()}
-	default:
-		return nil, configErr(sys, "Password (with Username) or BearerToken is required")
+	auth, secrets, err := basicOrBearer(sys, "Username", "Password", opts.Username, opts.Password, opts.BearerToken)
+	if err != nil {
+		return nil, err
 	}
+	s.auth = auth
 	s.c = newHTTPClient(sys, o, secrets...)
 	s.c.errorText = serviceNowErrorText
 	return newRemediator(o, s), nil
@@ -181,14 +168,7 @@ type snRecord struct {
 const snFields = "sys_id,number,state,description"
 
 func (s *serviceNow) call(ctx context.Context, op, method, path string, q url.Values, body []byte) (*response, error) {
-	u := s.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	h := http.Header{}
-	h.Set("Accept", "application/json")
-	h.Set("Authorization", s.auth.Reveal())
-	return s.c.do(ctx, request{op: op, method: method, url: u, header: h, body: body})
+	return s.c.call(ctx, s.base, s.auth, op, method, path, q, body)
 }
 
 func (s *serviceNow) recordPath(sysID string) string {
@@ -416,8 +396,7 @@ func (s *serviceNow) applyCreate(ctx context.Context, r *Remediator, d *planData
 		return remediate.Outcome{}, badResponse("servicenow", "create record", "no record")
 	}
 	created := recs[0]
-	d.Ticket, d.Number = created.SysID, created.Number
-	if err := r.saveEntry(ctx, d.Key, entry{Ticket: created.SysID, Number: created.Number, State: "open", Gens: []string{d.Gen}}); err != nil {
+	if err := r.noteCreated(ctx, d, created.SysID, created.Number); err != nil {
 		return remediate.Outcome{}, err
 	}
 	r.log.Info("ticket: ServiceNow record created", "remediator", r.name, "number", created.Number, "key", d.Key)
@@ -474,11 +453,8 @@ func (s *serviceNow) applyResolve(ctx context.Context, r *Remediator, d *planDat
 	if err != nil {
 		return remediate.Outcome{}, err
 	}
-	done := func() error {
-		return r.saveEntry(ctx, d.Key, entry{Ticket: rec.SysID, Number: rec.Number, State: "resolved"})
-	}
 	if !s.active(rec) {
-		if err := done(); err != nil {
+		if err := r.noteResolved(ctx, d.Key, rec.SysID, rec.Number); err != nil {
 			return remediate.Outcome{}, err
 		}
 		return remediate.Outcome{Status: remediate.OutcomeAlreadyDone, Detail: "ServiceNow record " + rec.Number + " is already resolved"}, nil
@@ -486,7 +462,7 @@ func (s *serviceNow) applyResolve(ctx context.Context, r *Remediator, d *planDat
 	if _, err := s.call(ctx, "resolve record", http.MethodPatch, s.recordPath(rec.SysID), url.Values{"sysparm_fields": {snFields}}, c.Params); err != nil {
 		return remediate.Outcome{}, err
 	}
-	if err := done(); err != nil {
+	if err := r.noteResolved(ctx, d.Key, rec.SysID, rec.Number); err != nil {
 		return remediate.Outcome{}, err
 	}
 	r.log.Info("ticket: ServiceNow record resolved", "remediator", r.name, "number", rec.Number, "key", d.Key)

@@ -78,6 +78,18 @@ func (r *Remediator) noteApplied(ctx context.Context, key, gen string) error {
 	return r.saveEntry(ctx, key, e)
 }
 
+// noteCreated records the ticket created for the plan's generation: in d,
+// for the changes that follow, and in the state.
+func (r *Remediator) noteCreated(ctx context.Context, d *planData, ticket, number string) error {
+	d.Ticket, d.Number = ticket, number
+	return r.saveEntry(ctx, d.Key, entry{Ticket: ticket, Number: number, State: "open", Gens: []string{d.Gen}})
+}
+
+// noteResolved records that the finding's ticket is resolved.
+func (r *Remediator) noteResolved(ctx context.Context, key, ticket, number string) error {
+	return r.saveEntry(ctx, key, entry{Ticket: ticket, Number: number, State: "resolved"})
+}
+
 // stateName is the setting name of a finding's entry.
 func stateName(remediator, key string) string { return "ticket/" + remediator + "/" + key }
 
