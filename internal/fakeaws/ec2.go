@@ -139,6 +139,27 @@ func matchFilters(fs []ec2Filter, tags map[string]string, attr func(name string)
 	return true
 }
 
+// describePage is the body shared by the Describe* calls: it keeps the items
+// named in ids (every item when ids is empty) that pass keep (when not nil)
+// and the filters, reading tags under each item's id, and returns the page
+// the request asks for.
+func describePage[T any](s *Server, c *call, st *ec2State, spec pageSpec, items []T, ids []string, filters []ec2Filter,
+	id func(T) string, keep func(T) bool, attr func(it T, name string) []string) ([]T, string, *apiError) {
+	var sel []T
+	for _, it := range items {
+		if len(ids) > 0 && !slices.Contains(ids, id(it)) {
+			continue
+		}
+		if keep != nil && !keep(it) {
+			continue
+		}
+		if matchFilters(filters, st.tags[id(it)], func(name string) []string { return attr(it, name) }) {
+			sel = append(sel, it)
+		}
+	}
+	return paginate(s, c, sel, spec)
+}
+
 func tagsXML(m map[string]string) []xTag {
 	var out []xTag
 	for _, k := range sortedKeys(m) {
@@ -175,7 +196,9 @@ func validateEC2Tags(tags [][2]string) *apiError {
 }
 
 // applyTags merges tags into a resource, enforcing the 50-tag limit.
-func applyTags(st *ec2State, id string, tags [][2]string) *apiError {
+// mergedTags returns the tags id would carry once tags are added to them,
+// without storing them, or the error for going past 50 tags.
+func mergedTags(st *ec2State, id string, tags [][2]string) (map[string]string, *apiError) {
 	m := cloneMap(st.tags[id])
 	if m == nil {
 		m = map[string]string{}
@@ -184,7 +207,15 @@ func applyTags(st *ec2State, id string, tags [][2]string) *apiError {
 		m[kv[0]] = kv[1]
 	}
 	if len(m) > 50 {
-		return errf(400, "TagLimitExceeded", "The maximum number of tags (50) for resource %s has been exceeded", id)
+		return nil, errf(400, "TagLimitExceeded", "The maximum number of tags (50) for resource %s has been exceeded", id)
+	}
+	return m, nil
+}
+
+func applyTags(st *ec2State, id string, tags [][2]string) *apiError {
+	m, err := mergedTags(st, id, tags)
+	if err != nil {
+		return err
 	}
 	st.tags[id] = m
 	return nil
@@ -269,16 +300,23 @@ func checkResource(st *ec2State, id string) *apiError {
 	return nil
 }
 
+// rules returns the group's egress or ingress rules, to read or to replace
+// in place.
+func (g *sgState) rules(egress bool) *[]Rule {
+	if egress {
+		return &g.egress
+	}
+	return &g.ingress
+}
+
 func findRule(st *ec2State, id string) *Rule {
 	for _, g := range st.groups.all() {
-		for i := range g.ingress {
-			if g.ingress[i].ID == id {
-				return &g.ingress[i]
-			}
-		}
-		for i := range g.egress {
-			if g.egress[i].ID == id {
-				return &g.egress[i]
+		for _, egress := range []bool{false, true} {
+			rules := *g.rules(egress)
+			for i := range rules {
+				if rules[i].ID == id {
+					return &rules[i]
+				}
 			}
 		}
 	}
@@ -421,13 +459,9 @@ func (s *Server) ec2DescribeInstances(c *call, st *ec2State) (any, *apiError) {
 	if len(missing) > 0 {
 		return nil, errf(400, "InvalidInstanceID.NotFound", "The instance IDs '%s' do not exist", strings.Join(missing, ", "))
 	}
-	var sel []*instState
-	for _, it := range st.instances.all() {
-		if len(ids) > 0 && !slices.Contains(ids, it.id) {
-			continue
-		}
-		v := s.instanceView(st, it)
-		ok := matchFilters(filters, st.tags[it.id], func(name string) []string {
+	page, next, err := describePage(s, c, st, ec2Page, st.instances.all(), ids, filters,
+		func(it *instState) string { return it.id }, nil,
+		func(it *instState, name string) []string {
 			switch name {
 			case "instance-id":
 				return []string{it.id}
@@ -440,9 +474,9 @@ func (s *Server) ec2DescribeInstances(c *call, st *ec2State) (any, *apiError) {
 			case "network-interface.network-interface-id":
 				return it.enis
 			case "instance.group-id":
-				return v.SecurityGroups
+				return s.instanceView(st, it).SecurityGroups
 			case "iam-instance-profile.arn":
-				return []string{v.IAMInstanceProfileARN}
+				return []string{s.instanceView(st, it).IAMInstanceProfileARN}
 			case "availability-zone":
 				return []string{it.az}
 			case "private-ip-address":
@@ -454,11 +488,6 @@ func (s *Server) ec2DescribeInstances(c *call, st *ec2State) (any, *apiError) {
 			}
 			return nil
 		})
-		if ok {
-			sel = append(sel, it)
-		}
-	}
-	page, next, err := paginate(s, c, sel, ec2Page)
 	if err != nil {
 		return nil, err
 	}
@@ -727,16 +756,13 @@ func (s *Server) ec2DescribeNetworkInterfaces(c *call, st *ec2State) (any, *apiE
 			return nil, err
 		}
 	}
-	var sel []*eniState
-	for _, n := range st.enis.all() {
-		if len(ids) > 0 && !slices.Contains(ids, n.id) {
-			continue
-		}
-		status, attStatus := "available", ""
-		if n.instanceID != "" {
-			status, attStatus = "in-use", "attached"
-		}
-		if matchFilters(filters, st.tags[n.id], func(name string) []string {
+	page, next, err := describePage(s, c, st, ec2Page, st.enis.all(), ids, filters,
+		func(n *eniState) string { return n.id }, nil,
+		func(n *eniState, name string) []string {
+			status, attStatus := "available", ""
+			if n.instanceID != "" {
+				status, attStatus = "in-use", "attached"
+			}
 			switch name {
 			case "network-interface-id":
 				return []string{n.id}
@@ -760,11 +786,7 @@ func (s *Server) ec2DescribeNetworkInterfaces(c *call, st *ec2State) (any, *apiE
 				return []string{n.az}
 			}
 			return nil
-		}) {
-			sel = append(sel, n)
-		}
-	}
-	page, next, err := paginate(s, c, sel, ec2Page)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -851,18 +873,16 @@ func (s *Server) ec2DescribeSecurityGroups(c *call, st *ec2State) (any, *apiErro
 			return nil, errf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC", name)
 		}
 	}
-	var sel []*sgState
-	for _, g := range st.groups.all() {
-		if len(ids) > 0 && !slices.Contains(ids, g.id) {
-			continue
-		}
-		if len(names) > 0 {
+	var keep func(*sgState) bool
+	if len(names) > 0 {
+		keep = func(g *sgState) bool {
 			v, _ := st.vpcs.get(g.vpc)
-			if v == nil || !v.IsDefault || !slices.Contains(names, g.name) {
-				continue
-			}
+			return v != nil && v.IsDefault && slices.Contains(names, g.name)
 		}
-		if matchFilters(filters, st.tags[g.id], func(name string) []string {
+	}
+	page, next, err := describePage(s, c, st, ec2Page, st.groups.all(), ids, filters,
+		func(g *sgState) string { return g.id }, keep,
+		func(g *sgState, name string) []string {
 			switch name {
 			case "group-id":
 				return []string{g.id}
@@ -876,11 +896,7 @@ func (s *Server) ec2DescribeSecurityGroups(c *call, st *ec2State) (any, *apiErro
 				return []string{g.owner}
 			}
 			return nil
-		}) {
-			sel = append(sel, g)
-		}
-	}
-	page, next, err := paginate(s, c, sel, ec2Page)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -927,11 +943,7 @@ func (s *Server) ec2DescribeSecurityGroupRules(c *call, st *ec2State) (any, *api
 	var sel []ref
 	for _, g := range st.groups.all() {
 		for _, dir := range []bool{false, true} {
-			rules := g.ingress
-			if dir {
-				rules = g.egress
-			}
-			for _, r := range rules {
+			for _, r := range *g.rules(dir) {
 				if len(ids) > 0 && !slices.Contains(ids, r.ID) {
 					continue
 				}
@@ -1164,10 +1176,7 @@ func (s *Server) ec2Authorize(c *call, st *ec2State, egress bool) (any, *apiErro
 	if len(rules) == 0 {
 		return nil, errf(400, "MissingParameter", "The request must contain the parameter ipPermissions")
 	}
-	existing := g.ingress
-	if egress {
-		existing = g.egress
-	}
+	existing := *g.rules(egress)
 	for i, r := range rules {
 		for _, e := range existing {
 			if sameRule(e, r) {
@@ -1190,11 +1199,7 @@ func (s *Server) ec2Authorize(c *call, st *ec2State, egress bool) (any, *apiErro
 	out := &xAuthorize{Return: true}
 	for _, r := range rules {
 		r.ID = s.newID("sgr")
-		if egress {
-			g.egress = append(g.egress, r)
-		} else {
-			g.ingress = append(g.ingress, r)
-		}
+		*g.rules(egress) = append(*g.rules(egress), r)
 		if len(tags) > 0 {
 			_ = applyTags(st, r.ID, tags)
 		}
@@ -1220,10 +1225,7 @@ func (s *Server) ec2Revoke(c *call, st *ec2State, egress bool) (any, *apiError) 
 	case len(ids) == 0 && len(perms) == 0:
 		return nil, errf(400, "MissingParameter", "The request must contain the parameter ipPermissions or securityGroupRuleIds")
 	}
-	rules := &g.ingress
-	if egress {
-		rules = &g.egress
-	}
+	rules := g.rules(egress)
 	out := &xRevoke{}
 	revoke := map[string]bool{}
 	if len(ids) > 0 {
@@ -1335,11 +1337,7 @@ func (s *Server) ec2ModifySecurityGroupRules(c *call, st *ec2State) (any, *apiEr
 		ups = append(ups, up)
 	}
 	for i, up := range ups {
-		existing := g.ingress
-		if up.egress {
-			existing = g.egress
-		}
-		for _, e := range existing {
+		for _, e := range *g.rules(up.egress) {
 			if e.ID != up.rule.ID && sameRule(e, up.rule) {
 				return nil, errf(400, "InvalidPermission.Duplicate", "the specified rule \"%s\" already exists", ruleString(up.rule))
 			}
@@ -1351,11 +1349,7 @@ func (s *Server) ec2ModifySecurityGroupRules(c *call, st *ec2State) (any, *apiEr
 		}
 	}
 	for _, up := range ups {
-		if up.egress {
-			g.egress[up.index] = up.rule
-		} else {
-			g.ingress[up.index] = up.rule
-		}
+		(*g.rules(up.egress))[up.index] = up.rule
 	}
 	reevaluateGroup(st, g.id)
 	return &xReturn{Return: true}, nil
@@ -1447,15 +1441,8 @@ func (s *Server) ec2CreateTags(c *call, st *ec2State) (any, *apiError) {
 		}
 	}
 	for _, id := range ids {
-		m := cloneMap(st.tags[id])
-		if m == nil {
-			m = map[string]string{}
-		}
-		for _, kv := range tags {
-			m[kv[0]] = kv[1]
-		}
-		if len(m) > 50 {
-			return nil, errf(400, "TagLimitExceeded", "The maximum number of tags (50) for resource %s has been exceeded", id)
+		if _, err := mergedTags(st, id, tags); err != nil {
+			return nil, err
 		}
 	}
 	for _, id := range ids {
@@ -1630,15 +1617,12 @@ func (s *Server) ec2DescribeSnapshots(c *call, st *ec2State) (any, *apiError) {
 			return nil, errf(400, "InvalidSnapshot.NotFound", "The snapshot '%s' does not exist.", id)
 		}
 	}
-	var sel []*Snapshot
-	for _, sn := range st.snapshots.all() {
-		if len(ids) > 0 && !slices.Contains(ids, sn.ID) {
-			continue
-		}
-		if len(owners) > 0 && !slices.Contains(owners, sn.OwnerID) && !slices.Contains(owners, "self") {
-			continue
-		}
-		if matchFilters(filters, st.tags[sn.ID], func(name string) []string {
+	page, next, err := describePage(s, c, st, ec2Page, st.snapshots.all(), ids, filters,
+		func(sn *Snapshot) string { return sn.ID },
+		func(sn *Snapshot) bool {
+			return len(owners) == 0 || slices.Contains(owners, sn.OwnerID) || slices.Contains(owners, "self")
+		},
+		func(sn *Snapshot, name string) []string {
 			switch name {
 			case "snapshot-id":
 				return []string{sn.ID}
@@ -1652,11 +1636,7 @@ func (s *Server) ec2DescribeSnapshots(c *call, st *ec2State) (any, *apiError) {
 				return []string{sn.Description}
 			}
 			return nil
-		}) {
-			sel = append(sel, sn)
-		}
-	}
-	page, next, err := paginate(s, c, sel, ec2Page)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -1679,16 +1659,13 @@ func (s *Server) ec2DescribeVolumes(c *call, st *ec2State) (any, *apiError) {
 			return nil, errf(400, "InvalidVolume.NotFound", "The volume '%s' does not exist.", id)
 		}
 	}
-	var sel []*volState
-	for _, vs := range st.volumes.all() {
-		if len(ids) > 0 && !slices.Contains(ids, vs.id) {
-			continue
-		}
-		status, attStatus := "available", ""
-		if vs.instanceID != "" {
-			status, attStatus = "in-use", "attached"
-		}
-		if matchFilters(filters, st.tags[vs.id], func(name string) []string {
+	page, next, err := describePage(s, c, st, pageSpec{tokenKey: "NextToken", maxKey: "MaxResults", min: 5, max: 500},
+		st.volumes.all(), ids, filters, func(vs *volState) string { return vs.id }, nil,
+		func(vs *volState, name string) []string {
+			status, attStatus := "available", ""
+			if vs.instanceID != "" {
+				status, attStatus = "in-use", "attached"
+			}
 			switch name {
 			case "volume-id":
 				return []string{vs.id}
@@ -1710,11 +1687,7 @@ func (s *Server) ec2DescribeVolumes(c *call, st *ec2State) (any, *apiError) {
 				return []string{strconv.FormatBool(vs.encrypted)}
 			}
 			return nil
-		}) {
-			sel = append(sel, vs)
-		}
-	}
-	page, next, err := paginate(s, c, sel, pageSpec{tokenKey: "NextToken", maxKey: "MaxResults", min: 5, max: 500})
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -1750,21 +1723,15 @@ func (s *Server) ec2DescribeIamAssociations(c *call, st *ec2State) (any, *apiErr
 			return nil, errf(400, "InvalidAssociationID.NotFound", "An association with ID %s does not exist", id)
 		}
 	}
-	var sel []*InstanceProfileAssociation
-	for _, a := range st.assocs.all() {
-		if len(ids) > 0 && !slices.Contains(ids, a.ID) {
-			continue
-		}
-		if matchFilters(filters, nil, func(name string) []string {
+	// Tag filters are refused above, so the tags describePage reads are never used.
+	page, next, err := describePage(s, c, st, ec2Page, st.assocs.all(), ids, filters,
+		func(a *InstanceProfileAssociation) string { return a.ID }, nil,
+		func(a *InstanceProfileAssociation, name string) []string {
 			if name == "instance-id" {
 				return []string{a.InstanceID}
 			}
 			return []string{a.State}
-		}) {
-			sel = append(sel, a)
-		}
-	}
-	page, next, err := paginate(s, c, sel, ec2Page)
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -1925,12 +1892,9 @@ func (s *Server) ec2DescribeVpcs(c *call, st *ec2State) (any, *apiError) {
 			return nil, errf(400, "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
 		}
 	}
-	var sel []*VPC
-	for _, v := range st.vpcs.all() {
-		if len(ids) > 0 && !slices.Contains(ids, v.ID) {
-			continue
-		}
-		if matchFilters(filters, st.tags[v.ID], func(name string) []string {
+	page, next, err := describePage(s, c, st, ec2Page, st.vpcs.all(), ids, filters,
+		func(v *VPC) string { return v.ID }, nil,
+		func(v *VPC, name string) []string {
 			switch name {
 			case "vpc-id":
 				return []string{v.ID}
@@ -1942,11 +1906,7 @@ func (s *Server) ec2DescribeVpcs(c *call, st *ec2State) (any, *apiError) {
 				return []string{"available"}
 			}
 			return nil
-		}) {
-			sel = append(sel, v)
-		}
-	}
-	page, next, err := paginate(s, c, sel, ec2Page)
+		})
 	if err != nil {
 		return nil, err
 	}
