@@ -75,6 +75,12 @@ func (e *ClassError) Error() string {
 // Unwrap returns the wrapped error.
 func (e *ClassError) Unwrap() error { return e.Err }
 
+// Permanent reports whether the error is permanent. It lets callers that do
+// not import this package tell a permanent failure from a transient one: the
+// listener answers a Sink error with Permanent() true by refusing the event
+// (422, kept as a dead letter) instead of asking EventBridge to retry it.
+func (e *ClassError) Permanent() bool { return e.Class == ClassPermanent }
+
 // Transient marks err as transient (retried). It returns nil for nil.
 func Transient(err error) error {
 	if err == nil {

@@ -237,7 +237,7 @@ func newPipeline(ctx context.Context, cfg config, logger *slog.Logger) (*pipelin
 		return nil, err
 	}
 	lh, err := listener.New(listener.Options{
-		Sink:        sink(p.engine),
+		Sink:        p.engine, // a finding it can never store is refused (422), not retried
 		Credentials: listener.Credentials{APIKeys: []listener.Secret{listener.Secret(p.apiKey)}},
 		DeadLetters: dead,
 		Logger:      logger,
@@ -257,19 +257,6 @@ func newPipeline(ctx context.Context, cfg config, logger *slog.Logger) (*pipelin
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	p.handler = mux
 	return p, nil
-}
-
-// sink adapts the engine to the listener: a finding the engine can never
-// store is rejected (422, kept in the listener's dead letters) instead of
-// being retried by EventBridge.
-func sink(e *remediate.Engine) listener.Sink {
-	return listener.SinkFunc(func(ctx context.Context, ev *ocsf.Event, f ocsf.Finding) error {
-		err := e.Accept(ctx, ev, f)
-		if err != nil && remediate.Classify(err) == remediate.ClassPermanent {
-			return fmt.Errorf("%w: %w", listener.ErrRejected, err)
-		}
-		return err
-	})
 }
 
 // Close closes the store.
